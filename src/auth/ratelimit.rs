@@ -1,0 +1,143 @@
+//! Failed-login limits (SPEC §5), checked before any password hashing.
+
+use std::collections::{HashMap, VecDeque};
+use std::net::IpAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// A sliding-window counter of failures per key.
+struct Window {
+    limit: usize,
+    period: Duration,
+    hits: HashMap<String, VecDeque<Instant>>,
+}
+
+impl Window {
+    fn new(limit: usize, period: Duration) -> Self {
+        Window {
+            limit,
+            period,
+            hits: HashMap::new(),
+        }
+    }
+
+    /// How long until `key` may try again, if it is over its limit now.
+    fn retry_after(&mut self, key: &str, now: Instant) -> Option<Duration> {
+        let hits = self.hits.get_mut(key)?;
+        while hits
+            .front()
+            .is_some_and(|&t| now.duration_since(t) >= self.period)
+        {
+            hits.pop_front();
+        }
+        if hits.len() < self.limit {
+            return None;
+        }
+        let oldest = *hits.front()?;
+        Some(self.period.saturating_sub(now.duration_since(oldest)))
+    }
+
+    fn record(&mut self, key: String, now: Instant) {
+        // Keep memory bounded under a flood of distinct keys.
+        if self.hits.len() > 100_000 {
+            let period = self.period;
+            self.hits
+                .retain(|_, h| h.back().is_some_and(|&t| now.duration_since(t) < period));
+        }
+        let hits = self.hits.entry(key).or_default();
+        hits.push_back(now);
+        if hits.len() > self.limit {
+            hits.pop_front();
+        }
+    }
+}
+
+/// 5 failures per email and client address in 15 minutes; 30 per client address in a minute.
+pub struct LoginLimiter {
+    per_account: Mutex<Window>,
+    per_client: Mutex<Window>,
+}
+
+impl Default for LoginLimiter {
+    fn default() -> Self {
+        Self::new(5, Duration::from_secs(15 * 60), 30, Duration::from_secs(60))
+    }
+}
+
+impl LoginLimiter {
+    pub fn new(
+        account_limit: usize,
+        account_period: Duration,
+        client_limit: usize,
+        client_period: Duration,
+    ) -> Self {
+        LoginLimiter {
+            per_account: Mutex::new(Window::new(account_limit, account_period)),
+            per_client: Mutex::new(Window::new(client_limit, client_period)),
+        }
+    }
+
+    fn account_key(ip: IpAddr, email: &str) -> String {
+        format!("{ip}|{}", email.trim().to_lowercase())
+    }
+
+    /// `Some(wait)` when this attempt must be refused without checking the password.
+    pub fn check(&self, ip: IpAddr, email: &str) -> Option<Duration> {
+        let now = Instant::now();
+        let client = lock(&self.per_client).retry_after(&ip.to_string(), now);
+        let account = lock(&self.per_account).retry_after(&Self::account_key(ip, email), now);
+        client.max(account).map(|d| d.max(Duration::from_secs(1)))
+    }
+
+    pub fn record_failure(&self, ip: IpAddr, email: &str) {
+        let now = Instant::now();
+        lock(&self.per_client).record(ip.to_string(), now);
+        lock(&self.per_account).record(Self::account_key(ip, email), now);
+    }
+}
+
+fn lock(window: &Mutex<Window>) -> std::sync::MutexGuard<'_, Window> {
+    // A panic while holding the lock leaves counters that are still usable.
+    window
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const IP: IpAddr = IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
+
+    #[test]
+    fn five_failures_for_one_email_block_that_email_only() {
+        let limiter = LoginLimiter::default();
+        for _ in 0..5 {
+            assert_eq!(limiter.check(IP, "a@x"), None);
+            limiter.record_failure(IP, "a@x");
+        }
+        let wait = limiter.check(IP, "A@X").expect("blocked");
+        assert!(wait > Duration::from_secs(14 * 60) && wait <= Duration::from_secs(15 * 60));
+        assert_eq!(limiter.check(IP, "b@x"), None);
+    }
+
+    #[test]
+    fn thirty_failures_from_one_client_block_every_email() {
+        let limiter = LoginLimiter::default();
+        for i in 0..30 {
+            limiter.record_failure(IP, &format!("user{i}@x"));
+        }
+        assert!(limiter.check(IP, "fresh@x").is_some());
+        let other: IpAddr = "10.0.0.1".parse().unwrap();
+        assert_eq!(limiter.check(other, "fresh@x"), None);
+    }
+
+    #[test]
+    fn failures_age_out() {
+        let limiter = LoginLimiter::new(1, Duration::from_millis(30), 100, Duration::from_secs(60));
+        limiter.record_failure(IP, "a@x");
+        assert!(limiter.check(IP, "a@x").is_some());
+        std::thread::sleep(Duration::from_millis(40));
+        assert_eq!(limiter.check(IP, "a@x"), None);
+    }
+}

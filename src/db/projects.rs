@@ -1,0 +1,143 @@
+//! Projects and their memberships.
+
+use crate::db::schema::{accounts, memberships, projects};
+use crate::domain::MemberRole;
+use diesel::prelude::*;
+use diesel::sqlite::SqliteConnection;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = projects)]
+pub struct Project {
+    pub id: String,
+    pub name: String,
+    pub created_at: i64,
+}
+
+/// A project as one account sees it: with that account's role.
+#[derive(Debug, Clone)]
+pub struct ProjectAccess {
+    pub project: Project,
+    pub role: MemberRole,
+}
+
+pub fn insert(conn: &mut SqliteConnection, id: &str, name: &str, now: i64) -> QueryResult<()> {
+    diesel::insert_into(projects::table)
+        .values((
+            projects::id.eq(id),
+            projects::name.eq(name),
+            projects::created_at.eq(now),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
+/// Finds a project by id, or else by name (the CLI accepts either).
+pub fn find_by_id_or_name(conn: &mut SqliteConnection, key: &str) -> QueryResult<Option<Project>> {
+    projects::table
+        .filter(projects::id.eq(key).or(projects::name.eq(key)))
+        .order(projects::id.eq(key).desc())
+        .select(Project::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Adds a member, or changes the role of an existing one.
+pub fn upsert_member(
+    conn: &mut SqliteConnection,
+    project_id: &str,
+    account_id: &str,
+    role: MemberRole,
+    now: i64,
+) -> QueryResult<()> {
+    diesel::insert_into(memberships::table)
+        .values((
+            memberships::project_id.eq(project_id),
+            memberships::account_id.eq(account_id),
+            memberships::role.eq(role.as_str()),
+            memberships::created_at.eq(now),
+        ))
+        .on_conflict((memberships::project_id, memberships::account_id))
+        .do_update()
+        .set(memberships::role.eq(role.as_str()))
+        .execute(conn)
+        .map(drop)
+}
+
+fn parse_role(role: &str) -> QueryResult<MemberRole> {
+    role.parse()
+        .map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))
+}
+
+/// The account's projects, by name.
+pub fn for_account(
+    conn: &mut SqliteConnection,
+    account_id: &str,
+) -> QueryResult<Vec<ProjectAccess>> {
+    memberships::table
+        .inner_join(projects::table)
+        .filter(memberships::account_id.eq(account_id))
+        .order(projects::name.asc())
+        .select((Project::as_select(), memberships::role))
+        .load::<(Project, String)>(conn)?
+        .into_iter()
+        .map(|(project, role)| {
+            Ok(ProjectAccess {
+                project,
+                role: parse_role(&role)?,
+            })
+        })
+        .collect()
+}
+
+/// The project with the account's role in it, or `None` when the account is not a member.
+pub fn access(
+    conn: &mut SqliteConnection,
+    account_id: &str,
+    project_id: &str,
+) -> QueryResult<Option<ProjectAccess>> {
+    let found = memberships::table
+        .inner_join(projects::table)
+        .filter(memberships::account_id.eq(account_id))
+        .filter(memberships::project_id.eq(project_id))
+        .select((Project::as_select(), memberships::role))
+        .first::<(Project, String)>(conn)
+        .optional()?;
+    found
+        .map(|(project, role)| {
+            Ok(ProjectAccess {
+                project,
+                role: parse_role(&role)?,
+            })
+        })
+        .transpose()
+}
+
+/// The id and email of the project's first owner (the default creator for CLI-made tokens).
+pub fn first_owner(
+    conn: &mut SqliteConnection,
+    project_id: &str,
+) -> QueryResult<Option<(String, String)>> {
+    memberships::table
+        .inner_join(accounts::table)
+        .filter(memberships::project_id.eq(project_id))
+        .filter(memberships::role.eq(MemberRole::Owner.as_str()))
+        .order((memberships::created_at.asc(), accounts::email.asc()))
+        .select((accounts::id, accounts::email))
+        .first(conn)
+        .optional()
+}
+
+/// The role of an account in a project, if it is a member.
+pub fn member_role(
+    conn: &mut SqliteConnection,
+    project_id: &str,
+    account_id: &str,
+) -> QueryResult<Option<MemberRole>> {
+    memberships::table
+        .find((project_id, account_id))
+        .select(memberships::role)
+        .first::<String>(conn)
+        .optional()?
+        .map(|r| parse_role(&r))
+        .transpose()
+}

@@ -1,0 +1,96 @@
+// @generated-style schema kept in step with migrations/ (diesel print-schema layout).
+
+diesel::table! {
+    accounts (id) {
+        id -> Text,
+        email -> Text,
+        display_name -> Text,
+        password_hash -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    projects (id) {
+        id -> Text,
+        name -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    memberships (project_id, account_id) {
+        project_id -> Text,
+        account_id -> Text,
+        role -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    access_tokens (id) {
+        id -> Text,
+        project_id -> Text,
+        name -> Text,
+        role -> Text,
+        digest -> Binary,
+        hint -> Text,
+        description -> Nullable<Text>,
+        created_at -> BigInt,
+        created_by_account_id -> Nullable<Text>,
+        issuer_name -> Text,
+        expires_at -> Nullable<BigInt>,
+        lifetime_secs -> Nullable<BigInt>,
+        last_used_at -> Nullable<BigInt>,
+        last_used_ips -> Text,
+        deleted_at -> Nullable<BigInt>,
+        deleted_by -> Nullable<Text>,
+        deleted_via -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    registration_tokens (id) {
+        id -> Text,
+        project_id -> Text,
+        digest -> Binary,
+        client_name -> Text,
+        token_type -> Text,
+        refresh_ttl_secs -> Nullable<BigInt>,
+        expires_at -> BigInt,
+        created_at -> BigInt,
+        created_by_token_id -> Nullable<Text>,
+        issuer_account_id -> Nullable<Text>,
+        issuer_name -> Text,
+        used_at -> Nullable<BigInt>,
+        used_token_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    audit_events (id) {
+        id -> BigInt,
+        project_id -> Nullable<Text>,
+        account_id -> Nullable<Text>,
+        event -> Text,
+        actor -> Text,
+        target -> Nullable<Text>,
+        client_ip -> Nullable<Text>,
+        detail -> Nullable<Text>,
+        created_at -> BigInt,
+    }
+}
+
+diesel::joinable!(memberships -> accounts (account_id));
+diesel::joinable!(memberships -> projects (project_id));
+diesel::joinable!(access_tokens -> projects (project_id));
+diesel::joinable!(registration_tokens -> projects (project_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    accounts,
+    projects,
+    memberships,
+    access_tokens,
+    registration_tokens,
+    audit_events,
+);

@@ -1,0 +1,175 @@
+//! Membership roles, token roles, scopes and who may do what in a project (SPEC §2, §4).
+
+use std::fmt;
+use std::str::FromStr;
+
+/// A person's role in a project.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum MemberRole {
+    Owner,
+    Admin,
+    Member,
+    Viewer,
+}
+
+/// The role of an access token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenRole {
+    User,
+    Admin,
+}
+
+pub const SCOPE_USE: &str = "ml-platform:Use";
+pub const SCOPE_MANAGE: &str = "ml-platform:Manage";
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown role {0:?}")]
+pub struct UnknownRole(pub String);
+
+impl MemberRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MemberRole::Owner => "owner",
+            MemberRole::Admin => "admin",
+            MemberRole::Member => "member",
+            MemberRole::Viewer => "viewer",
+        }
+    }
+
+    /// Whether this member may create a token of `role`.
+    pub fn can_create(self, role: TokenRole) -> bool {
+        match self {
+            MemberRole::Owner | MemberRole::Admin => true,
+            MemberRole::Member => role == TokenRole::User,
+            MemberRole::Viewer => false,
+        }
+    }
+
+    /// Whether this member may create any token at all (shows the create button).
+    pub fn can_create_any(self) -> bool {
+        self.can_create(TokenRole::User)
+    }
+
+    /// Whether this member may delete or renew a token; `own` says the member created it.
+    pub fn can_manage_token(self, own: bool) -> bool {
+        match self {
+            MemberRole::Owner | MemberRole::Admin => true,
+            MemberRole::Member => own,
+            MemberRole::Viewer => false,
+        }
+    }
+
+    /// Owners and admins see the audit log and may look a token up by value.
+    pub fn can_audit(self) -> bool {
+        matches!(self, MemberRole::Owner | MemberRole::Admin)
+    }
+}
+
+impl FromStr for MemberRole {
+    type Err = UnknownRole;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "owner" => Ok(MemberRole::Owner),
+            "admin" => Ok(MemberRole::Admin),
+            "member" => Ok(MemberRole::Member),
+            "viewer" => Ok(MemberRole::Viewer),
+            other => Err(UnknownRole(other.to_owned())),
+        }
+    }
+}
+
+impl fmt::Display for MemberRole {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl TokenRole {
+    /// The API and database spelling: `USER` or `ADMIN`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenRole::User => "USER",
+            TokenRole::Admin => "ADMIN",
+        }
+    }
+
+    /// The console label: `User` or `Administrator`.
+    pub fn label(self) -> &'static str {
+        match self {
+            TokenRole::User => "User",
+            TokenRole::Admin => "Administrator",
+        }
+    }
+
+    pub fn scopes(self) -> &'static [&'static str] {
+        match self {
+            TokenRole::User => &[SCOPE_USE],
+            TokenRole::Admin => &[SCOPE_USE, SCOPE_MANAGE],
+        }
+    }
+
+    pub fn has_scope(self, scope: &str) -> bool {
+        self.scopes().contains(&scope)
+    }
+}
+
+impl FromStr for TokenRole {
+    type Err = UnknownRole;
+    /// Accepts the API spelling (`USER`/`ADMIN`) and the CLI/form spelling (`user`/`admin`).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "USER" | "user" => Ok(TokenRole::User),
+            "ADMIN" | "admin" => Ok(TokenRole::Admin),
+            other => Err(UnknownRole(other.to_owned())),
+        }
+    }
+}
+
+impl fmt::Display for TokenRole {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use MemberRole::*;
+
+    #[test]
+    fn permission_table_of_spec_section_4() {
+        // (role, create User, create Administrator, manage own, manage others', audit)
+        let table = [
+            (Owner, true, true, true, true, true),
+            (Admin, true, true, true, true, true),
+            (Member, true, false, true, false, false),
+            (Viewer, false, false, false, false, false),
+        ];
+        for (role, user, admin, own, others, audit) in table {
+            assert_eq!(role.can_create(TokenRole::User), user, "{role}");
+            assert_eq!(role.can_create(TokenRole::Admin), admin, "{role}");
+            assert_eq!(role.can_manage_token(true), own, "{role}");
+            assert_eq!(role.can_manage_token(false), others, "{role}");
+            assert_eq!(role.can_audit(), audit, "{role}");
+        }
+    }
+
+    #[test]
+    fn scopes_follow_the_token_role() {
+        assert!(TokenRole::User.has_scope(SCOPE_USE));
+        assert!(!TokenRole::User.has_scope(SCOPE_MANAGE));
+        assert!(TokenRole::Admin.has_scope(SCOPE_MANAGE));
+    }
+
+    #[test]
+    fn roles_round_trip_through_text() {
+        for role in [Owner, Admin, Member, Viewer] {
+            assert_eq!(role.as_str().parse::<MemberRole>(), Ok(role));
+        }
+        for role in [TokenRole::User, TokenRole::Admin] {
+            assert_eq!(role.as_str().parse::<TokenRole>(), Ok(role));
+        }
+        assert!("root".parse::<MemberRole>().is_err());
+        assert!("Admin".parse::<TokenRole>().is_err());
+    }
+}

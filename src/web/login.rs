@@ -1,0 +1,164 @@
+//! Logging in and out: argon2id on the blocking pool, failures limited before any hashing.
+
+use crate::auth::{password, CurrentUser, TypedSession};
+use crate::db::{self, audit::event, audit::NewAuditEvent};
+use crate::error::AppError;
+use crate::startup::AppState;
+use crate::web::error::HtmlError;
+use crate::web::{client_ip, render, Layout, SignedIn};
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use secrecy::SecretString;
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    layout: Layout,
+    email: String,
+    error: Option<String>,
+}
+
+#[derive(serde::Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    csrf_token: Option<String>,
+}
+
+fn login_page(session: &TypedSession, email: String, error: Option<String>) -> LoginPage {
+    LoginPage {
+        layout: Layout {
+            title: "Log in".into(),
+            csrf: session.csrf_token(),
+            ..Layout::default()
+        },
+        email,
+        error,
+    }
+}
+
+pub async fn form(state: web::Data<AppState>, session: TypedSession) -> HttpResponse {
+    if session.user(state.clock.now_ms()).is_some() {
+        return render::see_other("/");
+    }
+    render::page(&login_page(&session, String::new(), None))
+}
+
+enum Outcome {
+    Success(CurrentUser),
+    Failure,
+}
+
+#[tracing::instrument(name = "login", skip_all)]
+pub async fn submit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    session: TypedSession,
+    form: web::Form<LoginForm>,
+) -> Result<HttpResponse, HtmlError> {
+    let LoginForm {
+        email,
+        password,
+        csrf_token,
+    } = form.into_inner();
+    if !crate::auth::csrf::is_valid(&req, &session, csrf_token.as_deref()) {
+        return Err(HtmlError::Csrf);
+    }
+    let ip = client_ip(&req);
+    let email = email.trim().to_owned();
+    if let Some(wait) = state.login_limiter.check(ip, &email) {
+        let minutes = wait.as_secs().div_ceil(60);
+        let message = format!(
+            "Too many failed attempts. Try again in {minutes} minute{}.",
+            if minutes == 1 { "" } else { "s" }
+        );
+        let mut response = render::page_with_status(
+            StatusCode::TOO_MANY_REQUESTS,
+            &login_page(&session, email, Some(message)),
+        );
+        response.headers_mut().insert(
+            header::RETRY_AFTER,
+            header::HeaderValue::from(wait.as_secs().max(1)),
+        );
+        return Ok(response);
+    }
+
+    let pool = state.pool.clone();
+    let now = state.clock.now_ms();
+    let password = SecretString::from(password);
+    let typed_email = email.clone();
+    let outcome = web::block(move || -> Result<Outcome, AppError> {
+        let mut conn = pool.get()?;
+        // Over-long or malformed emails are checked like unknown ones, so timing says nothing.
+        let account = match crate::domain::Email::parse(&typed_email) {
+            Ok(email) => db::accounts::find_by_email(&mut conn, email.as_str())?,
+            Err(_) => None,
+        };
+        let ok = password::verify(
+            &password,
+            account.as_ref().map(|a| a.password_hash.as_str()),
+        );
+        let ip = ip.to_string();
+        let event = NewAuditEvent {
+            account_id: account.as_ref().map(|a| a.id.as_str()),
+            event: if ok {
+                event::LOGIN_SUCCEEDED
+            } else {
+                event::LOGIN_FAILED
+            },
+            actor: account
+                .as_ref()
+                .map_or(typed_email.as_str(), |a| a.email.as_str()),
+            client_ip: Some(&ip),
+            created_at: now,
+            ..NewAuditEvent::default()
+        };
+        // Failed attempts for unknown emails belong to no project and no account: not recorded.
+        if account.is_some() {
+            db::audit::record(&mut conn, &event)?;
+        }
+        Ok(match account {
+            Some(a) if ok => Outcome::Success(CurrentUser {
+                account_id: a.id,
+                email: a.email,
+            }),
+            _ => Outcome::Failure,
+        })
+    })
+    .await??;
+
+    match outcome {
+        Outcome::Failure => {
+            state.login_limiter.record_failure(ip, &email);
+            Ok(render::page(&login_page(
+                &session,
+                email,
+                Some("Invalid email or password".into()),
+            )))
+        }
+        Outcome::Success(user) => {
+            session.log_in(&user, now).map_err(|e| {
+                HtmlError::Internal(AppError::Internal(anyhow::anyhow!("session: {e}")))
+            })?;
+            Ok(render::see_other("/"))
+        }
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub struct LogoutForm {
+    csrf_token: Option<String>,
+}
+
+pub async fn logout(
+    req: HttpRequest,
+    who: SignedIn,
+    form: web::Form<LogoutForm>,
+) -> Result<HttpResponse, HtmlError> {
+    who.require_csrf(&req, form.csrf_token.as_deref())?;
+    who.session.log_out();
+    Ok(render::see_other("/login"))
+}

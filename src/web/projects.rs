@@ -1,0 +1,76 @@
+//! The home redirect and the list of the account's projects.
+
+use crate::db;
+use crate::error::AppError;
+use crate::startup::AppState;
+use crate::web::error::HtmlError;
+use crate::web::{render, Layout, SignedIn};
+use actix_web::{web, HttpResponse};
+use askama::Template;
+
+#[derive(Template)]
+#[template(path = "projects.html")]
+struct ProjectsPage {
+    layout: Layout,
+    projects: Vec<(String, String, String)>,
+}
+
+async fn account_projects(
+    state: &web::Data<AppState>,
+    who: &SignedIn,
+) -> Result<Vec<db::projects::ProjectAccess>, HtmlError> {
+    let pool = state.pool.clone();
+    let account_id = who.user.account_id.clone();
+    Ok(web::block(move || -> Result<_, AppError> {
+        let mut conn = pool.get()?;
+        Ok(db::projects::for_account(&mut conn, &account_id)?)
+    })
+    .await??)
+}
+
+/// `/`: the tokens page of the last visited project, else the first, else the project list.
+pub async fn home(state: web::Data<AppState>, who: SignedIn) -> Result<HttpResponse, HtmlError> {
+    let projects = account_projects(&state, &who).await?;
+    let last = who.session.last_project();
+    let target = projects
+        .iter()
+        .find(|p| Some(&p.project.id) == last.as_ref())
+        .or(projects.first());
+    Ok(match target {
+        Some(p) => render::see_other(&format!("/projects/{}/tokens", p.project.id)),
+        None => render::see_other("/projects"),
+    })
+}
+
+/// `/projects`: every project the account belongs to, with its role.
+pub async fn list(state: web::Data<AppState>, who: SignedIn) -> Result<HttpResponse, HtmlError> {
+    let projects = account_projects(&state, &who).await?;
+    let page = ProjectsPage {
+        layout: Layout::signed_in("Projects".into(), &who, &projects, None),
+        projects: projects
+            .iter()
+            .map(|p| {
+                (
+                    p.project.id.clone(),
+                    p.project.name.clone(),
+                    p.role.as_str().to_owned(),
+                )
+            })
+            .collect(),
+    };
+    Ok(render::page(&page))
+}
+
+#[derive(serde::Deserialize)]
+pub struct SwitchQuery {
+    #[serde(default)]
+    project: String,
+}
+
+/// `/projects/go?project=ID`: the project switcher's target, for browsers without JavaScript too.
+pub async fn go(_who: SignedIn, query: web::Query<SwitchQuery>) -> HttpResponse {
+    match uuid::Uuid::parse_str(&query.project) {
+        Ok(id) => render::see_other(&format!("/projects/{id}/tokens")),
+        Err(_) => render::see_other("/projects"),
+    }
+}

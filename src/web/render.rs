@@ -1,0 +1,40 @@
+//! Rendering askama templates into responses, with render failures logged and turned into a plain 500.
+
+use actix_web::http::{header, StatusCode};
+use actix_web::HttpResponse;
+use askama::Template;
+
+pub fn page<T: Template>(template: &T) -> HttpResponse {
+    page_with_status(StatusCode::OK, template)
+}
+
+pub fn page_with_status<T: Template>(status: StatusCode, template: &T) -> HttpResponse {
+    match template.render() {
+        Ok(body) => HttpResponse::build(status)
+            .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
+            .body(body),
+        Err(err) => {
+            tracing::error!(error = %err, "template failed to render");
+            HttpResponse::InternalServerError()
+                .insert_header((header::CONTENT_TYPE, "text/plain; charset=utf-8"))
+                .body("internal error")
+        }
+    }
+}
+
+/// A page or fragment that carries a secret value: never cached anywhere.
+pub fn secret_page_with_status<T: Template>(status: StatusCode, template: &T) -> HttpResponse {
+    let mut response = page_with_status(status, template);
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    response
+}
+
+/// 303 to `location`: the answer to a successful plain form post.
+pub fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location))
+        .finish()
+}

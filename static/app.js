@@ -1,0 +1,147 @@
+// mlp-console: CSRF header for htmx, show-once modal dialogs, copy buttons, project switcher.
+(function () {
+  "use strict";
+
+  // --- CSRF: every htmx request to this origin carries the session's token.
+  document.addEventListener("htmx:config:request", function (evt) {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    var request = evt.detail && evt.detail.ctx && evt.detail.ctx.request;
+    if (!meta || !request) return;
+    var url = new URL(request.action || "", document.baseURI);
+    if (url.origin !== location.origin) return;
+    request.headers["X-CSRF-Token"] = meta.content;
+    // htmx 4 puts GET/DELETE form fields in the URL: keep a hidden CSRF field out of it.
+    if (/^(GET|DELETE)$/.test(request.method) && request.body instanceof FormData) {
+      Array.from(request.body.entries()).forEach(function (entry) {
+        if (entry[1] === meta.content) request.body.delete(entry[0]);
+      });
+    }
+  });
+
+  // --- Dialogs: <dialog data-modal> opens once; closing removes it (and any secret in it).
+  var shown = new WeakSet();
+  var openDialogs = []; // [{dialog, opener}] in opening order
+
+  var FIELDS = "input:not([type=hidden]):not([disabled]), select:not([disabled]), textarea:not([disabled])";
+  var FOCUSABLE = FIELDS + ", button:not([disabled]), a[href], [tabindex]:not([tabindex='-1'])";
+
+  function restoreFocus(opener) {
+    var target = opener && opener.isConnected ? opener : document.querySelector("[data-focus-fallback]");
+    if (target) target.focus();
+  }
+
+  function forgetDisconnected() {
+    // A swap may replace an open dialog without a "close" event (e.g. a 422 form
+    // re-render or the show-once step). Hand its opener to the next dialog.
+    var inherited = null;
+    openDialogs = openDialogs.filter(function (entry) {
+      if (entry.dialog.isConnected) return true;
+      inherited = entry.opener;
+      return false;
+    });
+    return inherited;
+  }
+
+  function openDialog(dialog) {
+    if (shown.has(dialog) || !dialog.isConnected) return;
+    shown.add(dialog);
+    var active = document.activeElement;
+    var inherited = forgetDisconnected();
+    var opener = active && active !== document.body && !active.closest("dialog") ? active : inherited;
+    if (dialog.open) dialog.removeAttribute("open"); // server-rendered open (no-JS) -> make it modal
+    dialog.showModal();
+    openDialogs.push({ dialog: dialog, opener: opener });
+    var field = dialog.querySelector("[autofocus]") || dialog.querySelector(FIELDS) || dialog.querySelector(FOCUSABLE);
+    if (field) field.focus();
+
+    dialog.addEventListener("close", function () {
+      openDialogs = openDialogs.filter(function (entry) { return entry.dialog !== dialog; });
+      dialog.remove();
+      restoreFocus(opener);
+    }, { once: true });
+  }
+
+  function openPendingDialogs() {
+    document.querySelectorAll("dialog[data-modal]").forEach(openDialog);
+    // An open dialog removed by a swap (e.g. out-of-band delete) gets no "close" event.
+    var lost = forgetDisconnected();
+    var active = document.activeElement;
+    if (lost !== null && !(active && active.closest("dialog"))) restoreFocus(lost);
+  }
+
+  document.addEventListener("htmx:after:swap", openPendingDialogs);
+
+  // A [data-close-dialog] button is a "Cancel": it closes without submitting anything.
+  document.addEventListener("click", function (evt) {
+    var closer = evt.target.closest("[data-close-dialog]");
+    var dialog = closer && closer.closest("dialog");
+    if (dialog) {
+      evt.preventDefault();
+      dialog.close();
+    }
+  });
+
+  // --- Copy buttons: <button data-copy="ID"> copies #ID and reports in [data-copy-status].
+  function nearestStatus(el) {
+    for (var node = el.parentElement; node; node = node.parentElement) {
+      var status = node.querySelector("[data-copy-status]");
+      if (status) return status;
+    }
+    return null;
+  }
+
+  function report(status, state, message) {
+    if (!status) return;
+    status.dataset.state = state;
+    status.textContent = "";
+    // Re-set a moment later so screen readers announce a repeated message too.
+    setTimeout(function () { status.textContent = message; }, 30);
+  }
+
+  function selectText(field) {
+    if (typeof field.select === "function") {
+      field.focus();
+      field.select();
+    } else {
+      var range = document.createRange();
+      range.selectNodeContents(field);
+      var selection = window.getSelection();
+      selection.removeAllRanges();
+      selection.addRange(range);
+    }
+  }
+
+  document.addEventListener("click", function (evt) {
+    var button = evt.target.closest("button[data-copy]");
+    if (!button) return;
+    var field = document.getElementById(button.dataset.copy);
+    if (!field) return;
+    var status = nearestStatus(button);
+    var text = "value" in field ? field.value : field.textContent;
+    var failed = function (err) {
+      // Log only the kind of failure, never the value.
+      console.warn("mlp-console: copy failed:", err && err.name ? err.name : String(err));
+      report(status, "error", "Copy failed \u2014 select the value and press Ctrl+C");
+      selectText(field);
+    };
+    if (!navigator.clipboard || typeof navigator.clipboard.writeText !== "function") {
+      failed(new Error("Clipboard API unavailable"));
+      return;
+    }
+    navigator.clipboard.writeText(text).then(function () {
+      report(status, "ok", "Copied");
+    }, failed);
+  });
+
+  // --- Project switcher: <select data-autosubmit> submits its form on change.
+  document.addEventListener("change", function (evt) {
+    var select = evt.target.closest("select[data-autosubmit]");
+    if (select && select.form) select.form.requestSubmit();
+  });
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", openPendingDialogs);
+  } else {
+    openPendingDialogs();
+  }
+})();

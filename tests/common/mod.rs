@@ -1,0 +1,161 @@
+//! Shared by every test binary: the real app on 127.0.0.1:0 with its own SQLite file, and helpers per route.
+#![allow(dead_code)]
+
+use mlp_console::clock::ManualClock;
+use mlp_console::config::Settings;
+use mlp_console::db::Pool;
+use mlp_console::startup::{AppState, Application};
+use secrecy::SecretString;
+use std::sync::Arc;
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+pub struct TestUser {
+    pub email: String,
+    pub account_id: String,
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub port: u16,
+    pub clock: Arc<ManualClock>,
+    pub state: actix_web::web::Data<AppState>,
+    pub db_path: std::path::PathBuf,
+    /// An account that owns `project_id`.
+    pub owner: TestUser,
+    pub project_id: String,
+    _dir: tempfile::TempDir,
+}
+
+/// A browser-like HTTP client: keeps cookies, does not follow redirects.
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("a reqwest client")
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let db_path = dir.path().join("test.db");
+        let clock = Arc::new(ManualClock::new());
+        let app = Application::build_with_clock(Settings::for_tests(&db_path), clock.clone())
+            .await
+            .expect("the app builds");
+        let port = app.port();
+        let state = app.state();
+        tokio::spawn(app.run_until_stopped());
+        let pool = state.pool.clone();
+        let owner = create_user(&pool, "owner@example.com");
+        let project_id =
+            mlp_console::cli::create_project(&pool, "alpha", &owner.email).expect("a project");
+        TestApp {
+            address: format!("http://127.0.0.1:{port}"),
+            port,
+            clock,
+            state,
+            db_path,
+            owner,
+            project_id,
+            _dir: dir,
+        }
+    }
+
+    pub fn pool(&self) -> Pool {
+        self.state.pool.clone()
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    /// A new account with `PASSWORD`, added to `project_id` with `role`.
+    pub fn member(&self, email: &str, role: &str) -> TestUser {
+        let user = create_user(&self.pool(), email);
+        mlp_console::cli::add_member(&self.pool(), &self.project_id, email, role)
+            .expect("membership");
+        user
+    }
+
+    /// A second project owned by a new account.
+    pub fn other_project(&self, name: &str, owner_email: &str) -> (String, TestUser) {
+        let owner = create_user(&self.pool(), owner_email);
+        let id =
+            mlp_console::cli::create_project(&self.pool(), name, owner_email).expect("a project");
+        (id, owner)
+    }
+
+    /// An access token made the CLI's way; returns its value.
+    pub fn token(&self, name: &str, role: &str) -> String {
+        mlp_console::cli::create_token(&self.pool(), &self.project_id, name, role, None, None, None)
+            .expect("a token")
+    }
+
+    /// The CSRF token of the session behind `client`, read from a page's `<meta>`.
+    pub async fn csrf(&self, client: &reqwest::Client, path: &str) -> String {
+        let html = client
+            .get(self.url(path))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        extract_csrf(&html).expect("a csrf-token meta tag")
+    }
+
+    pub async fn post_login(
+        &self,
+        client: &reqwest::Client,
+        email: &str,
+        password: &str,
+    ) -> reqwest::Response {
+        let csrf = self.csrf(client, "/login").await;
+        client
+            .post(self.url("/login"))
+            .form(&[
+                ("email", email),
+                ("password", password),
+                ("csrf_token", &csrf),
+            ])
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// A client signed in as `email`.
+    pub async fn logged_in(&self, email: &str) -> reqwest::Client {
+        let c = client();
+        let res = self.post_login(&c, email, PASSWORD).await;
+        assert_eq!(res.status(), 303, "login of {email} failed");
+        c
+    }
+
+    pub fn tokens_path(&self) -> String {
+        format!("/projects/{}/tokens", self.project_id)
+    }
+}
+
+pub fn create_user(pool: &Pool, email: &str) -> TestUser {
+    let password = SecretString::from(PASSWORD.to_owned());
+    let account_id =
+        mlp_console::cli::create_user(pool, email, None, &password).expect("an account");
+    TestUser {
+        email: email.to_owned(),
+        account_id,
+    }
+}
+
+pub fn extract_csrf(html: &str) -> Option<String> {
+    let start = html.find(r#"<meta name="csrf-token" content=""#)?
+        + r#"<meta name="csrf-token" content=""#.len();
+    let end = html[start..].find('"')? + start;
+    Some(html[start..end].to_owned())
+}
+
+pub fn assert_is_redirect_to(response: &reqwest::Response, location: &str) {
+    assert_eq!(response.status().as_u16(), 303, "expected a redirect");
+    assert_eq!(response.headers()["location"], location);
+}

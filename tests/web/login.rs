@@ -1,0 +1,129 @@
+use crate::common::{self, assert_is_redirect_to, TestApp, PASSWORD};
+
+#[tokio::test]
+async fn logged_out_requests_are_sent_to_login() {
+    let app = TestApp::spawn().await;
+    let c = common::client();
+    for path in ["/", "/projects", &app.tokens_path()] {
+        let res = c.get(app.url(path)).send().await.unwrap();
+        assert_is_redirect_to(&res, "/login");
+    }
+}
+
+#[tokio::test]
+async fn login_succeeds_with_the_right_password_and_changes_the_session() {
+    let app = TestApp::spawn().await;
+    let c = common::client();
+    let before = c.get(app.url("/login")).send().await.unwrap();
+    let cookie_before = before
+        .cookies()
+        .find(|c| c.name() == "mlp_session")
+        .map(|c| c.value().to_owned());
+    let html = before.text().await.unwrap();
+    let csrf_before = common::extract_csrf(&html).unwrap();
+    let res = c
+        .post(app.url("/login"))
+        .form(&[
+            ("email", app.owner.email.as_str()),
+            ("password", PASSWORD),
+            ("csrf_token", &csrf_before),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_is_redirect_to(&res, "/");
+    let cookie_after = res
+        .cookies()
+        .find(|c| c.name() == "mlp_session")
+        .map(|c| c.value().to_owned());
+    assert!(cookie_after.is_some());
+    assert_ne!(
+        cookie_before, cookie_after,
+        "the session cookie must change at login"
+    );
+    let home = c.get(app.url("/")).send().await.unwrap();
+    assert_is_redirect_to(&home, &app.tokens_path());
+    let csrf_after = app.csrf(&c, "/projects").await;
+    assert_ne!(
+        csrf_before, csrf_after,
+        "the CSRF token must change at login"
+    );
+}
+
+#[tokio::test]
+async fn login_fails_with_a_wrong_password_or_unknown_email() {
+    let app = TestApp::spawn().await;
+    for (email, password) in [
+        (app.owner.email.as_str(), "wrong"),
+        ("nobody@example.com", PASSWORD),
+    ] {
+        let c = common::client();
+        let res = app.post_login(&c, email, password).await;
+        assert_eq!(res.status(), 200);
+        let html = res.text().await.unwrap();
+        assert!(html.contains("Invalid email or password"));
+        let still_out = c.get(app.url("/projects")).send().await.unwrap();
+        assert_is_redirect_to(&still_out, "/login");
+    }
+}
+
+#[tokio::test]
+async fn login_without_csrf_token_is_refused() {
+    let app = TestApp::spawn().await;
+    let c = common::client();
+    let res = c
+        .post(app.url("/login"))
+        .form(&[("email", app.owner.email.as_str()), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+}
+
+#[tokio::test]
+async fn repeated_failures_are_limited_before_hashing() {
+    let app = TestApp::spawn().await;
+    let c = common::client();
+    for _ in 0..5 {
+        assert_eq!(
+            app.post_login(&c, &app.owner.email, "wrong").await.status(),
+            200
+        );
+    }
+    let res = app.post_login(&c, &app.owner.email, PASSWORD).await;
+    assert_eq!(res.status(), 429);
+    let retry: u64 = res.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(retry > 0 && retry <= 15 * 60);
+    assert!(res.text().await.unwrap().contains("Try again in"));
+}
+
+#[tokio::test]
+async fn logout_ends_the_session() {
+    let app = TestApp::spawn().await;
+    let c = app.logged_in(&app.owner.email).await;
+    let csrf = app.csrf(&c, "/projects").await;
+    let res = c
+        .post(app.url("/logout"))
+        .form(&[("csrf_token", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_is_redirect_to(&res, "/login");
+    let after = c.get(app.url("/projects")).send().await.unwrap();
+    assert_is_redirect_to(&after, "/login");
+}
+
+#[tokio::test]
+async fn health_endpoints_answer() {
+    let app = TestApp::spawn().await;
+    let c = common::client();
+    for path in ["/livez", "/healthz"] {
+        let res = c.get(app.url(path)).send().await.unwrap();
+        assert_eq!(res.status(), 200, "{path}");
+        assert_eq!(res.text().await.unwrap(), "ok");
+    }
+}

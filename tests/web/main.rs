@@ -1,0 +1,6 @@
+//! Console integration tests against the real app.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod login;
