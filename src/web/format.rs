@@ -86,13 +86,11 @@ pub fn expires_soon(expires_at_ms: i64, now_ms: i64) -> Option<String> {
     if left <= 0 || left > EXPIRY_WARNING_MS {
         return None;
     }
-    Some(if left < HOUR_MS {
-        format!(
-            "Expires in {}",
-            plural((left + MINUTE_MS - 1) / MINUTE_MS, "minute")
-        )
+    let minutes = (left + MINUTE_MS - 1) / MINUTE_MS;
+    Some(if minutes < 60 {
+        format!("Expires in {}", plural(minutes, "minute"))
     } else if left < DAY_MS {
-        format!("Expires in {}", plural(left / HOUR_MS, "hour"))
+        format!("Expires in {}", plural((left / HOUR_MS).max(1), "hour"))
     } else {
         format!("Expires in {}", plural((left + DAY_MS - 1) / DAY_MS, "day"))
     })
@@ -171,6 +169,11 @@ mod tests {
         assert_eq!(
             expires_soon(T + HOUR_MS, T).as_deref(),
             Some("Expires in 1 hour")
+        );
+        assert_eq!(
+            expires_soon(T + HOUR_MS - 30_000, T).as_deref(),
+            Some("Expires in 1 hour"),
+            "not \"60 minutes\""
         );
         assert_eq!(
             expires_soon(T + 90_000, T).as_deref(),
