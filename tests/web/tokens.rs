@@ -1324,3 +1324,77 @@ async fn htmx_requests_of_a_logged_out_browser_are_sent_to_login() {
     assert_eq!(res.headers()["hx-redirect"], "/login");
     assert_ne!(res.status(), StatusCode::OK);
 }
+
+// ---------- logs ----------
+
+/// Everything the app logs while the tests of this binary run (one global subscriber per process).
+fn captured_logs() -> std::sync::Arc<std::sync::Mutex<Vec<u8>>> {
+    use std::sync::{Arc, Mutex, OnceLock};
+    static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
+    LOGS.get_or_init(|| {
+        let buffer = Arc::new(Mutex::new(Vec::new()));
+        let sink = buffer.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(
+                "mlp_console=trace,actix_web=debug,actix_http=debug,actix_server=debug",
+            ))
+            .with_ansi(false)
+            .with_writer(move || LogSink(sink.clone()))
+            .finish();
+        tracing::subscriber::set_global_default(subscriber).expect("no other global subscriber");
+        buffer
+    })
+    .clone()
+}
+
+struct LogSink(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogSink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .map_err(|_| std::io::Error::other("poisoned"))?
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn the_value_never_reaches_the_logs() {
+    let logs = captured_logs();
+    let app = TestApp::spawn().await;
+    let c = app.logged_in(&app.owner.email).await;
+    let mut values = Vec::new();
+    for htmx in [false, true] {
+        let res = create(&c, &app, &format!("logged-{htmx}"), "admin", htmx).await;
+        assert_eq!(res.status(), 200);
+        values.push(shown_value(&Html::parse_document(
+            &res.text().await.unwrap(),
+        )));
+    }
+    let list = rows(&get_html(&c, &app, &app.tokens_path()).await);
+    let token = csrf(&c, &app).await;
+    for row in &list {
+        let res = c
+            .delete(app.url(&format!("{}/{}", app.tokens_path(), row.id)))
+            .header("X-CSRF-Token", token.as_str())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+    }
+    let logs = String::from_utf8_lossy(&logs.lock().unwrap()).into_owned();
+    assert!(
+        logs.contains(&format!("path={}", app.tokens_path())),
+        "the capture works: the request lines of this test are there"
+    );
+    for value in values {
+        assert_valid_value(&value);
+        assert!(!logs.contains(&value), "a token value was logged");
+        assert!(!logs.contains(&value[6..]), "a token value was logged");
+    }
+    assert!(!logs.contains(&token), "the CSRF token was logged");
+}
