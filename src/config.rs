@@ -6,19 +6,29 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Clone, clap::Args)]
 pub struct Settings {
     /// Address to listen on.
-    #[arg(long, env = "MLP_BIND", default_value = "127.0.0.1:8080")]
+    #[arg(
+        long,
+        global = true,
+        env = "MLP_BIND",
+        default_value = "127.0.0.1:8080"
+    )]
     pub bind: String,
     /// SQLite database: a file path or sqlite://PATH.
-    #[arg(long, env = "MLP_DATABASE_URL", default_value = "data/mlp-console.db")]
+    #[arg(
+        long,
+        global = true,
+        env = "MLP_DATABASE_URL",
+        default_value = "data/mlp-console.db"
+    )]
     pub database_url: String,
     /// Session key (at least 32 bytes); absent: generated once and kept beside the database.
-    #[arg(long, env = "MLP_SECRET_KEY", hide_env_values = true)]
+    #[arg(long, global = true, env = "MLP_SECRET_KEY", hide_env_values = true)]
     pub secret_key: Option<String>,
     /// Mark the session cookie Secure (serve over HTTPS).
-    #[arg(long, env = "MLP_COOKIE_SECURE", default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    #[arg(long, global = true, env = "MLP_COOKIE_SECURE", default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
     pub cookie_secure: bool,
     /// Log filter, e.g. `info` or `mlp_console=debug`.
-    #[arg(long, env = "MLP_LOG", default_value = "info")]
+    #[arg(long, global = true, env = "MLP_LOG", default_value = "info")]
     pub log: String,
 }
 

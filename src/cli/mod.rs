@@ -317,8 +317,11 @@ pub fn create_token(
                 })?;
             if !member.can_create(role) {
                 bail!(
-                    "--as: a {member} of the project may not create a {} token",
-                    role.label()
+                    "--as: a {member} of the project may not create {} token",
+                    match role {
+                        TokenRole::User => "a User",
+                        TokenRole::Admin => "an Administrator",
+                    }
                 );
             }
             (account.id, account.email)
