@@ -64,6 +64,12 @@ fn is_json_media_type(value: &str) -> bool {
 
 /// Deserializes a body, turning serde's message into "field: why".
 pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    // serde also fills a struct from an array; the API takes objects only.
+    match body.iter().find(|b| !b.is_ascii_whitespace()) {
+        None => return Err(ApiError::bad_request("body", "is empty; a JSON object is expected")),
+        Some(b'{') => {}
+        Some(_) => return Err(ApiError::bad_request("body", "must be a JSON object")),
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(describe)?;
     deserializer
@@ -134,7 +140,9 @@ mod tests {
         assert_eq!(field_of(r#"{}"#), "client_name: is required");
         assert!(field_of(r#"{"client_name": 5}"#).starts_with("client_name: invalid type: integer"));
         assert!(field_of(r#"{"client_name": "a""#).starts_with("body: is not valid JSON"));
-        assert!(field_of("").starts_with("body: is not valid JSON"));
+        assert!(field_of("").starts_with("body: is empty"));
+        assert!(field_of(r#"["a", null]"#).starts_with("body: must be a JSON object"));
+        assert!(field_of("nul").starts_with("body: must be a JSON object"));
         assert!(field_of("[1]").starts_with("body: must be a JSON object"));
         assert!(field_of(r#"{"client_name": "a"} x"#).starts_with("body: "));
     }
