@@ -58,15 +58,24 @@ fn is_json_media_type(value: &str) -> bool {
     let essence = value.split(';').next().unwrap_or("").trim();
     essence.eq_ignore_ascii_case("application/json")
         || (essence.len() > 5
-            && essence.get(..12).is_some_and(|s| s.eq_ignore_ascii_case("application/"))
-            && essence.get(essence.len() - 5..).is_some_and(|s| s.eq_ignore_ascii_case("+json")))
+            && essence
+                .get(..12)
+                .is_some_and(|s| s.eq_ignore_ascii_case("application/"))
+            && essence
+                .get(essence.len() - 5..)
+                .is_some_and(|s| s.eq_ignore_ascii_case("+json")))
 }
 
 /// Deserializes a body, turning serde's message into "field: why".
 pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     // serde also fills a struct from an array; the API takes objects only.
     match body.iter().find(|b| !b.is_ascii_whitespace()) {
-        None => return Err(ApiError::bad_request("body", "is empty; a JSON object is expected")),
+        None => {
+            return Err(ApiError::bad_request(
+                "body",
+                "is empty; a JSON object is expected",
+            ))
+        }
         Some(b'{') => {}
         Some(_) => return Err(ApiError::bad_request("body", "must be a JSON object")),
     }
@@ -136,7 +145,9 @@ mod tests {
 
     #[test]
     fn failures_name_their_field() {
-        assert!(field_of(r#"{"client_name": "a", "colour": 1}"#).starts_with("colour: unknown field"));
+        assert!(
+            field_of(r#"{"client_name": "a", "colour": 1}"#).starts_with("colour: unknown field")
+        );
         assert_eq!(field_of(r#"{}"#), "client_name: is required");
         assert!(field_of(r#"{"client_name": 5}"#).starts_with("client_name: invalid type: integer"));
         assert!(field_of(r#"{"client_name": "a""#).starts_with("body: is not valid JSON"));

@@ -43,7 +43,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 
 fn resource(path: &str, allow: &'static str) -> actix_web::Resource {
     web::resource(path)
-        .app_data(web::PathConfig::default().error_handler(|_, _| ApiError::NotFound("path").into()))
+        .app_data(
+            web::PathConfig::default().error_handler(|_, _| ApiError::NotFound("path").into()),
+        )
         .default_service(web::to(move || async move {
             Err::<HttpResponse, _>(ApiError::MethodNotAllowed { allow })
         }))
@@ -59,7 +61,11 @@ async fn expiration_header(
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let mut response = next.call(req).await?;
-    let expiration = response.request().extensions().get::<TokenExpiration>().copied();
+    let expiration = response
+        .request()
+        .extensions()
+        .get::<TokenExpiration>()
+        .copied();
     if let Some(TokenExpiration(at)) = expiration {
         if let Ok(value) = HeaderValue::from_str(&crate::clock::rfc3339(at)) {
             response
@@ -82,10 +88,9 @@ pub fn json<T: Serialize>(status: StatusCode, body: &T) -> Result<HttpResponse, 
 /// A JSON answer carrying a secret value: never stored by a cache.
 pub fn secret_json<T: Serialize>(status: StatusCode, body: &T) -> Result<HttpResponse, ApiError> {
     let mut response = json(status, body)?;
-    response.headers_mut().insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("no-store"),
-    );
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
 }
 

@@ -65,12 +65,10 @@ impl Modify for BearerAuth {
 pub fn document() -> &'static str {
     static DOC: OnceLock<String> = OnceLock::new();
     DOC.get_or_init(|| {
-        ApiDoc::openapi()
-            .to_pretty_json()
-            .unwrap_or_else(|err| {
-                tracing::error!(error = %err, "the OpenAPI document failed to render");
-                String::from("{}")
-            })
+        ApiDoc::openapi().to_pretty_json().unwrap_or_else(|err| {
+            tracing::error!(error = %err, "the OpenAPI document failed to render");
+            String::from("{}")
+        })
     })
 }
 
@@ -78,6 +76,7 @@ pub fn document() -> &'static str {
 #[utoipa::path(
     get,
     path = "/api/v1/openapi.json",
+    operation_id = "openapi",
     tag = "meta",
     responses((status = 200, description = "The OpenAPI 3 description of this API", content_type = "application/json"))
 )]

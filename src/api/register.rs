@@ -65,6 +65,7 @@ pub struct RefreshTokenResponse {
     #[serde(rename = "type")]
     pub token_type: TokenType,
     /// When it stops working (RFC 3339, UTC); `null`: never.
+    #[schema(required = true)]
     pub expires_at: Option<String>,
 }
 
@@ -72,11 +73,13 @@ pub struct RefreshTokenResponse {
 #[utoipa::path(
     post,
     path = "/api/v1/register-tokens",
+    operation_id = "create_register_token",
     tag = "tokens",
     request_body = RegisterTokenRequest,
     security(("bearer" = [])),
     responses(
-        (status = 201, description = "Created; the value is shown this once (`Cache-Control: no-store`)", body = RegisterTokenResponse),
+        (status = 201, description = "Created; the value is shown this once (`Cache-Control: no-store`)", body = RegisterTokenResponse,
+            headers(("MLP-Token-Expiration" = String, description = "When the calling token expires (RFC 3339), if it does"))),
         (status = 400, description = "Bad JSON, duration, name or token type; `field` says which and why", body = ErrorBody),
         (status = 401, description = "No, malformed or unknown token", body = ErrorBody),
         (status = 403, description = "Expired token, or a token without `ml-platform:Manage`", body = ErrorBody),
@@ -162,6 +165,7 @@ pub async fn create(
 #[utoipa::path(
     post,
     path = "/api/v1/refresh-tokens",
+    operation_id = "create_refresh_token",
     tag = "tokens",
     request_body = RefreshTokenRequest,
     responses(

@@ -16,15 +16,16 @@ use utoipa::ToSchema;
 
 /// The token that made the call.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct WhoAmI {
-    pub id: String,
-    pub name: String,
+pub struct WhoAmI<'a> {
+    pub id: &'a str,
+    pub name: &'a str,
     #[serde(rename = "type")]
     pub token_type: TokenType,
     /// Email of the account that created the token.
-    pub issuer_name: String,
-    pub project_id: String,
+    pub issuer_name: &'a str,
+    pub project_id: &'a str,
     /// When the token stops working (RFC 3339, UTC); `null`: never.
+    #[schema(required = true)]
     pub exp: Option<String>,
 }
 
@@ -39,9 +40,12 @@ pub struct TokenInfo {
     pub issuer_name: String,
     pub created_at: String,
     /// `null`: never expires.
+    #[schema(required = true)]
     pub exp: Option<String>,
     /// `null`: never used.
+    #[schema(required = true)]
     pub last_used_at: Option<String>,
+    #[schema(required = true)]
     pub description: Option<String>,
 }
 
@@ -55,10 +59,11 @@ pub struct TokenList {
 #[utoipa::path(
     get,
     path = "/api/v1/tokens/me",
+    operation_id = "who_am_i",
     tag = "tokens",
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "The calling token", body = WhoAmI),
+        (status = 200, description = "The calling token", body = WhoAmI, headers(("MLP-Token-Expiration" = String, description = "When the calling token expires (RFC 3339), if it does"))),
         (status = 401, description = "No, malformed or unknown token", body = ErrorBody),
         (status = 403, description = "Expired token", body = ErrorBody),
     )
@@ -68,11 +73,11 @@ pub async fn who_am_i(bearer: BearerToken) -> Result<HttpResponse, ApiError> {
     json(
         StatusCode::OK,
         &WhoAmI {
-            id: token.id.clone(),
-            name: token.name.clone(),
+            id: &token.id,
+            name: &token.name,
             token_type: token.role.into(),
-            issuer_name: token.issuer_name.clone(),
-            project_id: token.project_id.clone(),
+            issuer_name: &token.issuer_name,
+            project_id: &token.project_id,
             exp: token.expires_at.map(rfc3339),
         },
     )
@@ -82,10 +87,11 @@ pub async fn who_am_i(bearer: BearerToken) -> Result<HttpResponse, ApiError> {
 #[utoipa::path(
     get,
     path = "/api/v1/tokens",
+    operation_id = "get_project_tokens_info",
     tag = "tokens",
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "The project's active tokens, newest first", body = TokenList),
+        (status = 200, description = "The project's active tokens, newest first", body = TokenList, headers(("MLP-Token-Expiration" = String, description = "When the calling token expires (RFC 3339), if it does"))),
         (status = 401, description = "No, malformed or unknown token", body = ErrorBody),
         (status = 403, description = "Expired token, or a token without `ml-platform:Manage`", body = ErrorBody),
     )
@@ -127,11 +133,12 @@ pub async fn list(
 #[utoipa::path(
     delete,
     path = "/api/v1/tokens/{name}",
+    operation_id = "delete_token",
     tag = "tokens",
     security(("bearer" = [])),
     params(("name" = String, Path, description = "The token's name")),
     responses(
-        (status = 204, description = "Deleted"),
+        (status = 204, description = "Deleted", headers(("MLP-Token-Expiration" = String, description = "When the calling token expires (RFC 3339), if it does"))),
         (status = 401, description = "No, malformed or unknown token", body = ErrorBody),
         (status = 403, description = "Expired token, or a token without `ml-platform:Manage`", body = ErrorBody),
         (status = 404, description = "No active token has this name (`field`: `token_name`)", body = ErrorBody),

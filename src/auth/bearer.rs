@@ -68,10 +68,14 @@ impl FromRequest for BearerToken {
             let pool = state.pool.clone();
             let record = web::block(move || -> Result<_, AppError> {
                 let mut conn = pool.get()?;
-                Ok(crate::db::tokens::find_active_by_digest(&mut conn, &digest)?)
+                Ok(crate::db::tokens::find_active_by_digest(
+                    &mut conn, &digest,
+                )?)
             })
             .await??;
-            let token = Arc::new(VerifiedToken::from(&record.ok_or_else(ApiError::unauthorized)?));
+            let token = Arc::new(VerifiedToken::from(
+                &record.ok_or_else(ApiError::unauthorized)?,
+            ));
             state.token_cache.insert(generation, digest, token.clone());
             accept(&req, &state, token)
         }))

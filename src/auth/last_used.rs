@@ -123,7 +123,8 @@ impl LastUsedRecorder {
             }
             Ok(())
         });
-        let restored = conn.batch_execute(&format!("PRAGMA busy_timeout = {NORMAL_BUSY_TIMEOUT_MS};"));
+        let restored =
+            conn.batch_execute(&format!("PRAGMA busy_timeout = {NORMAL_BUSY_TIMEOUT_MS};"));
         written?;
         restored?;
         self.mark_written(&pending);
@@ -204,7 +205,9 @@ pub async fn run_flusher(state: actix_web::web::Data<crate::startup::AppState>) 
             tokio::task::spawn_blocking(move || worker.last_used.flush(&worker.pool, false)).await;
         match result {
             Ok(Ok(_)) => {}
-            Ok(Err(err)) => tracing::warn!(error = %err, "could not record token last use; will retry"),
+            Ok(Err(err)) => {
+                tracing::warn!(error = %err, "could not record token last use; will retry")
+            }
             Err(err) => tracing::error!(error = %err, "the last-use writer failed"),
         }
     }
@@ -221,9 +224,11 @@ mod tests {
     #[test]
     fn keeps_five_distinct_addresses_most_recent_first() {
         let rec = LastUsedRecorder::default();
-        for (i, a) in ["1.1.1.1", "2.2.2.2", "1.1.1.1", "3.3.3.3", "4.4.4.4", "5.5.5.5", "6.6.6.6"]
-            .iter()
-            .enumerate()
+        for (i, a) in [
+            "1.1.1.1", "2.2.2.2", "1.1.1.1", "3.3.3.3", "4.4.4.4", "5.5.5.5", "6.6.6.6",
+        ]
+        .iter()
+        .enumerate()
         {
             rec.record("t", i as i64, ip(a));
         }
@@ -244,7 +249,10 @@ mod tests {
     #[test]
     fn merge_puts_recent_first_and_drops_duplicates() {
         assert_eq!(
-            merge_ips(&[ip("9.9.9.9"), ip("1.1.1.1")], "1.1.1.1,2.2.2.2,3.3.3.3,4.4.4.4,5.5.5.5"),
+            merge_ips(
+                &[ip("9.9.9.9"), ip("1.1.1.1")],
+                "1.1.1.1,2.2.2.2,3.3.3.3,4.4.4.4,5.5.5.5"
+            ),
             "9.9.9.9,1.1.1.1,2.2.2.2,3.3.3.3,4.4.4.4"
         );
         assert_eq!(merge_ips(&[ip("::1")], ""), "::1");

@@ -1,4 +1,4 @@
-//! Who is calling: console sessions with CSRF, account passwords, login rate limits.
+//! Who is calling: console sessions with CSRF, API bearer tokens (verified through an exact cache), account passwords, login rate limits, last use of tokens.
 
 pub mod bearer;
 pub mod csrf;

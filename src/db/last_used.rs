@@ -5,7 +5,10 @@ use diesel::prelude::*;
 use diesel::sqlite::SqliteConnection;
 
 /// What the database holds about a token's last use: time and addresses (comma-separated, most recent first).
-pub fn get(conn: &mut SqliteConnection, token_id: &str) -> QueryResult<Option<(Option<i64>, String)>> {
+pub fn get(
+    conn: &mut SqliteConnection,
+    token_id: &str,
+) -> QueryResult<Option<(Option<i64>, String)>> {
     t::table
         .find(token_id)
         .select((t::last_used_at, t::last_used_ips))

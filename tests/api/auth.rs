@@ -8,7 +8,11 @@ use mlp_console::service::{self, Actor};
 use serde_json::Value;
 
 async fn token_id(app: &TestApp, value: &str) -> String {
-    let me: Value = get(app, "/tokens/me", Some(value)).await.json().await.unwrap();
+    let me: Value = get(app, "/tokens/me", Some(value))
+        .await
+        .json()
+        .await
+        .unwrap();
     me["id"].as_str().unwrap().to_owned()
 }
 
@@ -18,7 +22,11 @@ async fn a_token_deleted_as_the_console_does_fails_on_its_very_next_request() {
     let value = app.token("cached", "user");
     let id = token_id(&app, &value).await;
     assert_eq!(get(&app, "/tokens/me", Some(&value)).await.status(), 200);
-    assert_eq!(app.state.token_cache.len(), 1, "the token is served from the cache now");
+    assert_eq!(
+        app.state.token_cache.len(),
+        1,
+        "the token is served from the cache now"
+    );
 
     // What the console's delete handler does: the service, then the revocation hook.
     let mut conn = app.pool().get().unwrap();
@@ -28,8 +36,15 @@ async fn a_token_deleted_as_the_console_does_fails_on_its_very_next_request() {
         issuer_email: app.owner.email.clone(),
         client_ip: None,
     };
-    service::delete_token(&mut conn, app.clock.now_ms(), &app.project_id, &id, &actor, DeletedVia::Console)
-        .unwrap();
+    service::delete_token(
+        &mut conn,
+        app.clock.now_ms(),
+        &app.project_id,
+        &id,
+        &actor,
+        DeletedVia::Console,
+    )
+    .unwrap();
     app.state.token_revoked(&id);
 
     let res = get(&app, "/tokens/me", Some(&value)).await;
@@ -57,7 +72,10 @@ async fn deletion_racing_with_first_use_never_leaves_a_working_token() {
         // Uses and the deletion in flight together; whatever interleaving happens, afterwards it is dead.
         let uses = (0..8).map(|_| get(&app, "/tokens/me", Some(&value)));
         let path = format!("/tokens/{name}");
-        let (_, deleted) = tokio::join!(futures_util::future::join_all(uses), delete(&app, &path, &admin));
+        let (_, deleted) = tokio::join!(
+            futures_util::future::join_all(uses),
+            delete(&app, &path, &admin)
+        );
         assert_eq!(deleted.status(), 204);
         let res = get(&app, "/tokens/me", Some(&value)).await;
         assert_error(res, 401, "UnauthorizedException", "Unauthorized").await;
@@ -83,13 +101,28 @@ async fn tokens_only_see_their_own_project() {
     let app = TestApp::spawn().await;
     let admin = app.token("ci-admin", "admin");
     let (other, _) = app.other_project("beta", "beta-owner@example.com");
-    let theirs =
-        mlp_console::cli::create_token(&app.pool(), &other, "beta-admin", "admin", None, None, None)
-            .unwrap();
-    let me: Value = get(&app, "/tokens/me", Some(&theirs)).await.json().await.unwrap();
+    let theirs = mlp_console::cli::create_token(
+        &app.pool(),
+        &other,
+        "beta-admin",
+        "admin",
+        None,
+        None,
+        None,
+    )
+    .unwrap();
+    let me: Value = get(&app, "/tokens/me", Some(&theirs))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(me["project_id"], other.as_str());
     assert_eq!(me["issuer_name"], "beta-owner@example.com");
-    let list: Value = get(&app, "/tokens", Some(&theirs)).await.json().await.unwrap();
+    let list: Value = get(&app, "/tokens", Some(&theirs))
+        .await
+        .json()
+        .await
+        .unwrap();
     let names: Vec<&str> = list["tokens"]
         .as_array()
         .unwrap()
@@ -99,12 +132,20 @@ async fn tokens_only_see_their_own_project() {
     assert_eq!(names, ["beta-admin"]);
     // A registration token made in beta yields a beta token.
     let made = api_token(&app, &theirs, "beta-job", None, "USER").await;
-    let me: Value = get(&app, "/tokens/me", Some(made["refresh_token"].as_str().unwrap()))
+    let me: Value = get(
+        &app,
+        "/tokens/me",
+        Some(made["refresh_token"].as_str().unwrap()),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(me["project_id"], other.as_str());
+    let list: Value = get(&app, "/tokens", Some(&admin))
         .await
         .json()
         .await
         .unwrap();
-    assert_eq!(me["project_id"], other.as_str());
-    let list: Value = get(&app, "/tokens", Some(&admin)).await.json().await.unwrap();
     assert_eq!(list["tokens"].as_array().unwrap().len(), 1);
 }

@@ -10,11 +10,23 @@ async fn missing_or_malformed_authorization_is_401_saying_what_is_missing() {
     let app = TestApp::spawn().await;
     let res = get(&app, "/tokens/me", None).await;
     assert!(res.headers().contains_key("www-authenticate"));
-    assert_error(res, 401, "UnauthorizedException", "Authorization header is missing").await;
+    assert_error(
+        res,
+        401,
+        "UnauthorizedException",
+        "Authorization header is missing",
+    )
+    .await;
     let admin = app.token("ci-admin", "admin");
     for (header, field) in [
-        (format!("Basic {admin}"), "Authorization header must be 'Bearer <token>'"),
-        (admin.clone(), "Authorization header must be 'Bearer <token>'"),
+        (
+            format!("Basic {admin}"),
+            "Authorization header must be 'Bearer <token>'",
+        ),
+        (
+            admin.clone(),
+            "Authorization header must be 'Bearer <token>'",
+        ),
         ("Bearer".to_owned(), "bearer token is missing"),
         ("Bearer    ".to_owned(), "bearer token is missing"),
     ] {
@@ -65,7 +77,12 @@ async fn unknown_or_bad_checksum_registration_token_in_an_exchange_is_401_unauth
     let mut tampered = real.into_bytes();
     tampered[30] = if tampered[30] == b'Z' { b'Y' } else { b'Z' };
     let tampered = String::from_utf8(tampered).unwrap();
-    for value in [unknown.expose(), tampered.as_str(), admin.as_str(), "nonsense"] {
+    for value in [
+        unknown.expose(),
+        tampered.as_str(),
+        admin.as_str(),
+        "nonsense",
+    ] {
         let res = exchange(&app, value).await;
         assert_error(res, 401, "UnauthorizedException", "Unauthorized").await;
     }
@@ -109,7 +126,13 @@ async fn expired_registration_token_is_403_forbidden() {
     let body: serde_json::Value = res.json().await.unwrap();
     let reg = body["register_token"].as_str().unwrap().to_owned();
     app.clock.advance(chrono::Duration::minutes(10));
-    assert_error(exchange(&app, &reg).await, 403, "ForbiddenException", "Forbidden").await;
+    assert_error(
+        exchange(&app, &reg).await,
+        403,
+        "ForbiddenException",
+        "Forbidden",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -119,13 +142,27 @@ async fn user_token_gets_403_with_the_manage_scope_message_on_every_admin_call()
     app.token("victim", "user");
     let res = create_register_token(&app, &user, "svc", "1h", None, "USER").await;
     assert_error(res, 403, "ForbiddenException", MANAGE).await;
-    assert_error(get(&app, "/tokens", Some(&user)).await, 403, "ForbiddenException", MANAGE).await;
+    assert_error(
+        get(&app, "/tokens", Some(&user)).await,
+        403,
+        "ForbiddenException",
+        MANAGE,
+    )
+    .await;
     let res = delete(&app, "/tokens/victim", &user).await;
     assert_error(res, 403, "ForbiddenException", MANAGE).await;
     // Nothing changed: the victim is still there.
     let admin = app.token("ci-admin", "admin");
-    let list: serde_json::Value = get(&app, "/tokens", Some(&admin)).await.json().await.unwrap();
-    assert!(list["tokens"].as_array().unwrap().iter().any(|t| t["name"] == "victim"));
+    let list: serde_json::Value = get(&app, "/tokens", Some(&admin))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(list["tokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|t| t["name"] == "victim"));
     // who_am_i needs no scope beyond Use.
     assert_eq!(get(&app, "/tokens/me", Some(&user)).await.status(), 200);
 }
@@ -137,7 +174,13 @@ async fn registration_token_already_used_is_403() {
     let reg = register(&app, &admin, "once", None, "USER").await;
     assert_eq!(exchange(&app, &reg).await.status(), 201);
     let res = exchange(&app, &reg).await;
-    assert_error(res, 403, "ForbiddenException", "register token already used").await;
+    assert_error(
+        res,
+        403,
+        "ForbiddenException",
+        "register token already used",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -156,18 +199,51 @@ async fn bad_json_duration_name_type_and_unknown_field_are_400_naming_the_field(
         body
     };
     let cases = [
-        (with("access_ttl", json!("2x")), "access_ttl: must be a duration"),
-        (with("access_ttl", json!("721h")), "access_ttl: must be at most 30d"),
-        (with("access_ttl", json!("0s")), "access_ttl: must be greater than zero"),
+        (
+            with("access_ttl", json!("2x")),
+            "access_ttl: must be a duration",
+        ),
+        (
+            with("access_ttl", json!("721h")),
+            "access_ttl: must be at most 30d",
+        ),
+        (
+            with("access_ttl", json!("0s")),
+            "access_ttl: must be greater than zero",
+        ),
         (with("access_ttl", json!("")), "access_ttl: is empty"),
-        (with("access_ttl", json!(3600)), "access_ttl: invalid type: integer"),
-        (with("refresh_ttl", json!("87601h")), "refresh_ttl: must be at most"),
-        (with("refresh_ttl", json!("30m2h")), "refresh_ttl: must be a duration"),
-        (with("client_name", json!("   ")), "client_name: Enter a name."),
-        (with("client_name", json!("a".repeat(101))), "client_name: The name must be at most 100"),
-        (with("client_name", json!("a\u{7}b")), "client_name: The name must not contain control"),
-        (with("token_type", json!("ROOT")), "token_type: unknown variant `ROOT`"),
-        (with("token_type", json!("user")), "token_type: unknown variant `user`"),
+        (
+            with("access_ttl", json!(3600)),
+            "access_ttl: invalid type: integer",
+        ),
+        (
+            with("refresh_ttl", json!("87601h")),
+            "refresh_ttl: must be at most",
+        ),
+        (
+            with("refresh_ttl", json!("30m2h")),
+            "refresh_ttl: must be a duration",
+        ),
+        (
+            with("client_name", json!("   ")),
+            "client_name: Enter a name.",
+        ),
+        (
+            with("client_name", json!("a".repeat(101))),
+            "client_name: The name must be at most 100",
+        ),
+        (
+            with("client_name", json!("a\u{7}b")),
+            "client_name: The name must not contain control",
+        ),
+        (
+            with("token_type", json!("ROOT")),
+            "token_type: unknown variant `ROOT`",
+        ),
+        (
+            with("token_type", json!("user")),
+            "token_type: unknown variant `user`",
+        ),
         (with("colour", json!("blue")), "colour: unknown field"),
         (without("access_ttl"), "access_ttl: is required"),
         (without("token_type"), "token_type: is required"),
@@ -176,9 +252,18 @@ async fn bad_json_duration_name_type_and_unknown_field_are_400_naming_the_field(
     for (body, expected) in cases {
         let res = post(&app, "/register-tokens", Some(&admin), &body).await;
         let field = error_field(res, 400, "BadRequestException").await;
-        assert!(field.starts_with(expected), "{body}: {field:?} should start with {expected:?}");
+        assert!(
+            field.starts_with(expected),
+            "{body}: {field:?} should start with {expected:?}"
+        );
     }
-    let res = post(&app, "/refresh-tokens", None, &json!({"register_token": "x", "extra": 1})).await;
+    let res = post(
+        &app,
+        "/refresh-tokens",
+        None,
+        &json!({"register_token": "x", "extra": 1}),
+    )
+    .await;
     let field = error_field(res, 400, "BadRequestException").await;
     assert!(field.starts_with("extra: unknown field"), "{field}");
     // Broken JSON and a wrong content type.
@@ -200,18 +285,32 @@ async fn bad_json_duration_name_type_and_unknown_field_are_400_naming_the_field(
         .send()
         .await
         .unwrap();
-    assert_error(res, 400, "BadRequestException", "body: Content-Type must be application/json")
-        .await;
+    assert_error(
+        res,
+        400,
+        "BadRequestException",
+        "body: Content-Type must be application/json",
+    )
+    .await;
     let res = c
         .post(url(&app, "/refresh-tokens"))
         .form(&[("register_token", "x")])
         .send()
         .await
         .unwrap();
-    assert_error(res, 400, "BadRequestException", "body: Content-Type must be application/json")
-        .await;
+    assert_error(
+        res,
+        400,
+        "BadRequestException",
+        "body: Content-Type must be application/json",
+    )
+    .await;
     // Nothing was created by any of these.
-    let list: serde_json::Value = get(&app, "/tokens", Some(&admin)).await.json().await.unwrap();
+    let list: serde_json::Value = get(&app, "/tokens", Some(&admin))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(list["tokens"].as_array().unwrap().len(), 1);
 }
 
@@ -228,9 +327,18 @@ async fn name_taken_is_409_when_registering_and_when_exchanging() {
 
     let reg = register(&app, &admin, "later-taken", None, "USER").await;
     app.token("later-taken", "user");
-    assert_error(exchange(&app, &reg).await, 409, "ConflictException", "client_name").await;
+    assert_error(
+        exchange(&app, &reg).await,
+        409,
+        "ConflictException",
+        "client_name",
+    )
+    .await;
     // The failed exchange did not use up the registration token: free the name and retry.
-    assert_eq!(delete(&app, "/tokens/later-taken", &admin).await.status(), 204);
+    assert_eq!(
+        delete(&app, "/tokens/later-taken", &admin).await.status(),
+        204
+    );
     assert_eq!(exchange(&app, &reg).await.status(), 201);
 }
 
@@ -242,7 +350,8 @@ async fn unknown_token_name_in_delete_is_404_token_name() {
     assert_error(res, 404, "NotFoundException", "token_name").await;
     // A token of another project is just as unknown.
     let (other, _) = app.other_project("beta", "beta-owner@example.com");
-    mlp_console::cli::create_token(&app.pool(), &other, "theirs", "user", None, None, None).unwrap();
+    mlp_console::cli::create_token(&app.pool(), &other, "theirs", "user", None, None, None)
+        .unwrap();
     let res = delete(&app, "/tokens/theirs", &admin).await;
     assert_error(res, 404, "NotFoundException", "token_name").await;
 }
@@ -251,18 +360,29 @@ async fn unknown_token_name_in_delete_is_404_token_name() {
 async fn body_over_64_kib_is_413_body() {
     let app = TestApp::spawn().await;
     let admin = app.token("ci-admin", "admin");
-    let big = json!({"client_name": "x".repeat(65 * 1024), "access_ttl": "1h", "token_type": "USER"});
+    let big =
+        json!({"client_name": "x".repeat(65 * 1024), "access_ttl": "1h", "token_type": "USER"});
     let res = post(&app, "/register-tokens", Some(&admin), &big).await;
     assert_error(res, 413, "PayloadTooLargeException", "body").await;
-    let res = post(&app, "/refresh-tokens", None, &json!({"register_token": "x".repeat(65 * 1024)})).await;
+    let res = post(
+        &app,
+        "/refresh-tokens",
+        None,
+        &json!({"register_token": "x".repeat(65 * 1024)}),
+    )
+    .await;
     assert_error(res, 413, "PayloadTooLargeException", "body").await;
     // Without a Content-Length (chunked), the limit holds while reading.
     let port = app.port;
-    let answer = tokio::task::spawn_blocking(move || chunked_post(port, "/api/v1/refresh-tokens", 65))
-        .await
-        .unwrap();
+    let answer =
+        tokio::task::spawn_blocking(move || chunked_post(port, "/api/v1/refresh-tokens", 65))
+            .await
+            .unwrap();
     assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
-    assert!(answer.contains(r#""errorCode":"PayloadTooLargeException""#), "{answer}");
+    assert!(
+        answer.contains(r#""errorCode":"PayloadTooLargeException""#),
+        "{answer}"
+    );
     assert!(answer.contains(r#""field":"body""#), "{answer}");
     // Just under the limit is read (and then judged on its content).
     let near = json!({"register_token": "x".repeat(60 * 1024)});
@@ -289,7 +409,11 @@ async fn unknown_route_is_404_path_and_wrong_method_is_json_too() {
     let res = get(&app, "/register-tokens", Some(&admin)).await;
     assert_error(res, 405, "MethodNotAllowedException", "method").await;
     // The console's routes are untouched.
-    let res = reqwest::Client::new().get(app.url("/livez")).send().await.unwrap();
+    let res = reqwest::Client::new()
+        .get(app.url("/livez"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200);
 }
 

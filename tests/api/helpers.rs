@@ -54,7 +54,11 @@ pub async fn error_field(res: Response, status: u16, code: &str) -> String {
     assert_eq!(body["status"], status, "{body}");
     assert_eq!(body["errorCode"], code, "{body}");
     let object = body.as_object().unwrap();
-    assert_eq!(object.len(), 3, "only status, errorCode, errorParams: {body}");
+    assert_eq!(
+        object.len(),
+        3,
+        "only status, errorCode, errorParams: {body}"
+    );
     body["errorParams"]["field"]
         .as_str()
         .unwrap_or_else(|| panic!("errorParams.field is a string: {body}"))

@@ -30,13 +30,26 @@ async fn last_use_is_visible_after_a_flush_and_in_the_list() {
     // Not written by the request itself.
     assert_eq!(stored(&app, "worker").0, None);
     // The list already shows it from memory.
-    let list: Value = get(&app, "/tokens", Some(&admin)).await.json().await.unwrap();
-    let row = list["tokens"].as_array().unwrap().iter().find(|r| r["name"] == "worker").unwrap().clone();
+    let list: Value = get(&app, "/tokens", Some(&admin))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let row = list["tokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "worker")
+        .unwrap()
+        .clone();
     assert_eq!(row["last_used_at"], rfc3339(used_at).as_str());
 
     let written = app.state.flush_last_used().await.unwrap();
     assert_eq!(written, 2, "worker and ci-admin");
-    assert_eq!(stored(&app, "worker"), (Some(used_at), "127.0.0.1".to_owned()));
+    assert_eq!(
+        stored(&app, "worker"),
+        (Some(used_at), "127.0.0.1".to_owned())
+    );
     assert_eq!(app.state.flush_last_used().await.unwrap(), 0, "nothing new");
 }
 
@@ -47,10 +60,17 @@ async fn stored_addresses_are_merged_most_recent_first_at_most_five() {
     let id: String = {
         let mut conn = app.pool().get().unwrap();
         diesel::update(t::table.filter(t::name.eq("worker")))
-            .set((t::last_used_ips.eq("10.0.0.1,127.0.0.1,10.0.0.2,10.0.0.3,10.0.0.4"), t::last_used_at.eq(1)))
+            .set((
+                t::last_used_ips.eq("10.0.0.1,127.0.0.1,10.0.0.2,10.0.0.3,10.0.0.4"),
+                t::last_used_at.eq(1),
+            ))
             .execute(&mut conn)
             .unwrap();
-        t::table.filter(t::name.eq("worker")).select(t::id).first(&mut conn).unwrap()
+        t::table
+            .filter(t::name.eq("worker"))
+            .select(t::id)
+            .first(&mut conn)
+            .unwrap()
     };
     assert_eq!(get(&app, "/tokens/me", Some(&user)).await.status(), 200);
     app.state.flush_last_used().await.unwrap();
@@ -81,7 +101,11 @@ async fn no_request_waits_for_the_last_use_write() {
         .build()
         .unwrap();
     for _ in 0..3 {
-        for (token, path) in [(&user, "/tokens/me"), (&admin, "/tokens/me"), (&admin, "/tokens")] {
+        for (token, path) in [
+            (&user, "/tokens/me"),
+            (&admin, "/tokens/me"),
+            (&admin, "/tokens"),
+        ] {
             let res = quick
                 .get(url(&app, path))
                 .bearer_auth(token)
@@ -92,7 +116,10 @@ async fn no_request_waits_for_the_last_use_write() {
         }
     }
     let failed = app.state.flush_last_used().await;
-    assert!(failed.is_err(), "the write cannot happen while the lock is held");
+    assert!(
+        failed.is_err(),
+        "the write cannot happen while the lock is held"
+    );
     // The uses were kept and land once the database takes writes again.
     locker.batch_execute("ROLLBACK").unwrap();
     assert_eq!(app.state.flush_last_used().await.unwrap(), 2);
@@ -106,7 +133,9 @@ async fn uses_still_in_memory_are_written_at_graceful_shutdown() {
     use mlp_console::startup::Application;
     let dir = tempfile::tempdir().unwrap();
     let db_path = dir.path().join("shutdown.db");
-    let app = Application::build(Settings::for_tests(&db_path)).await.unwrap();
+    let app = Application::build(Settings::for_tests(&db_path))
+        .await
+        .unwrap();
     let state = app.state();
     let handle = app.handle();
     let port = app.port();
@@ -114,7 +143,8 @@ async fn uses_still_in_memory_are_written_at_graceful_shutdown() {
     let owner = crate::common::create_user(&state.pool, "o@example.com");
     let project = mlp_console::cli::create_project(&state.pool, "p", &owner.email).unwrap();
     let value =
-        mlp_console::cli::create_token(&state.pool, &project, "t", "user", None, None, None).unwrap();
+        mlp_console::cli::create_token(&state.pool, &project, "t", "user", None, None, None)
+            .unwrap();
     let res = reqwest::Client::new()
         .get(format!("http://127.0.0.1:{port}/api/v1/tokens/me"))
         .bearer_auth(&value)
