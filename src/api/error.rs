@@ -160,6 +160,8 @@ impl From<AppError> for ApiError {
         match err {
             AppError::Invalid { field, message } => ApiError::bad_request(field, message),
             AppError::Forbidden => ApiError::expired(),
+            // The API's only unique name is a token's, which it calls `client_name`.
+            AppError::Conflict { .. } => ApiError::Conflict("client_name"),
             other => ApiError::Internal(other),
         }
     }
