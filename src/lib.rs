@@ -1,5 +1,6 @@
 //! mlp-console: the ML Platform → Tokens console and its JSON API.
 
+pub mod api;
 pub mod auth;
 pub mod cli;
 pub mod clock;

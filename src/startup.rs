@@ -1,6 +1,8 @@
 //! Wiring: open the database, build the shared state, bind the listener, serve.
 
+use crate::auth::last_used::LastUsedRecorder;
 use crate::auth::ratelimit::LoginLimiter;
+use crate::auth::token_cache::TokenCache;
 use crate::clock::{SharedClock, SystemClock};
 use crate::config::Settings;
 use crate::db::{self, Pool};
@@ -21,12 +23,33 @@ pub struct AppState {
     pub pool: Pool,
     pub clock: SharedClock,
     pub login_limiter: LoginLimiter,
+    /// Verified access tokens, so the API's common case needs no SQL (see `auth::token_cache`).
+    pub token_cache: TokenCache,
+    /// Last use of each token, written off the request path (see `auth::last_used`).
+    pub last_used: Arc<LastUsedRecorder>,
+}
+
+impl AppState {
+    /// Every path that deletes or renews a token MUST call this with the token's id once its
+    /// transaction has committed, or the old value keeps working from the verification cache.
+    pub fn token_revoked(&self, token_id: &str) {
+        self.token_cache.invalidate(token_id);
+    }
+
+    /// Writes every noted token use now (the background task does it at most once a minute per token).
+    pub async fn flush_last_used(&self) -> Result<usize, crate::error::AppError> {
+        let (recorder, pool) = (self.last_used.clone(), self.pool.clone());
+        aweb::block(move || recorder.flush(&pool, true))
+            .await
+            .map_err(|e| anyhow::anyhow!("blocking task failed: {e}"))?
+    }
 }
 
 pub struct Application {
     port: u16,
     server: Server,
     state: aweb::Data<AppState>,
+    last_used_writer: tokio::task::JoinHandle<()>,
 }
 
 impl Application {
@@ -43,6 +66,8 @@ impl Application {
             pool,
             clock,
             login_limiter: LoginLimiter::default(),
+            token_cache: TokenCache::default(),
+            last_used: Arc::default(),
         });
         let listener = TcpListener::bind(&settings.bind)
             .with_context(|| format!("failed to listen on {}", settings.bind))?;
@@ -67,15 +92,18 @@ impl Application {
                 .wrap(web::middleware::security_headers())
                 .wrap(Compress::default())
                 .wrap(from_fn(web::middleware::log_request))
+                .configure(crate::api::routes)
                 .configure(web::routes)
         })
         .listen(listener)?
         .run();
         tracing::info!(port, "mlp-console listening");
+        let last_used_writer = tokio::spawn(crate::auth::last_used::run_flusher(state.clone()));
         Ok(Application {
             port,
             server,
             state,
+            last_used_writer,
         })
     }
 
@@ -87,8 +115,19 @@ impl Application {
         self.state.clone()
     }
 
+    /// Stops the server from elsewhere (tests of graceful shutdown).
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until the server is stopped (e.g. SIGTERM), then writes the token uses still in memory.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let served = self.server.await;
+        self.last_used_writer.abort();
+        if let Err(err) = self.state.flush_last_used().await {
+            tracing::error!(error = %err, "could not record the last token uses at shutdown");
+        }
+        served
     }
 }
 

@@ -2,8 +2,10 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod last_used;
 pub mod pool;
 pub mod projects;
+pub mod registration_tokens;
 pub mod schema;
 pub mod tokens;
 

@@ -1,0 +1,182 @@
+//! The API's error type: SPEC §6's `{"status", "errorCode", "errorParams": {"field"}}` for every failure.
+
+use crate::domain::roles::SCOPE_MANAGE;
+use crate::error::AppError;
+use actix_web::http::{header, StatusCode};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+use std::borrow::Cow;
+use utoipa::ToSchema;
+
+/// `field` of an unknown, deleted or bad-checksum token.
+pub const UNAUTHORIZED: &str = "Unauthorized";
+/// `field` of an expired token.
+pub const FORBIDDEN: &str = "Forbidden";
+pub const ALREADY_USED: &str = "register token already used";
+
+/// Largest JSON body accepted.
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("unauthorized: {0}")]
+    Unauthorized(Cow<'static, str>),
+    #[error("forbidden: {0}")]
+    Forbidden(Cow<'static, str>),
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    #[error("not found: {0}")]
+    NotFound(&'static str),
+    /// A known path with another method; carries the methods it allows.
+    #[error("method not allowed")]
+    MethodNotAllowed { allow: &'static str },
+    #[error("conflict: {0}")]
+    Conflict(&'static str),
+    #[error("payload too large")]
+    PayloadTooLarge,
+    #[error("internal error")]
+    Internal(#[source] AppError),
+}
+
+impl ApiError {
+    pub fn unauthorized() -> Self {
+        ApiError::Unauthorized(Cow::Borrowed(UNAUTHORIZED))
+    }
+
+    pub fn expired() -> Self {
+        ApiError::Forbidden(Cow::Borrowed(FORBIDDEN))
+    }
+
+    pub fn missing_scope(scope: &str) -> Self {
+        ApiError::Forbidden(Cow::Owned(format!(
+            "token does not contain the following scopes: ['{scope}']"
+        )))
+    }
+
+    pub fn missing_manage_scope() -> Self {
+        Self::missing_scope(SCOPE_MANAGE)
+    }
+
+    pub fn bad_request(field: &str, why: impl std::fmt::Display) -> Self {
+        ApiError::BadRequest(format!("{field}: {why}"))
+    }
+
+    fn error_code(&self) -> &'static str {
+        match self {
+            ApiError::Unauthorized(_) => "UnauthorizedException",
+            ApiError::Forbidden(_) => "ForbiddenException",
+            ApiError::BadRequest(_) => "BadRequestException",
+            ApiError::NotFound(_) => "NotFoundException",
+            ApiError::MethodNotAllowed { .. } => "MethodNotAllowedException",
+            ApiError::Conflict(_) => "ConflictException",
+            ApiError::PayloadTooLarge => "PayloadTooLargeException",
+            ApiError::Internal(_) => "InternalServerErrorException",
+        }
+    }
+
+    fn field(&self) -> &str {
+        match self {
+            ApiError::Unauthorized(field) | ApiError::Forbidden(field) => field,
+            ApiError::BadRequest(field) => field,
+            ApiError::NotFound(field) | ApiError::Conflict(field) => field,
+            ApiError::MethodNotAllowed { .. } => "method",
+            ApiError::PayloadTooLarge => "body",
+            ApiError::Internal(_) => "internal error",
+        }
+    }
+}
+
+/// The body of every error answer.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(example = json!({
+    "status": 403,
+    "errorCode": "ForbiddenException",
+    "errorParams": {"field": "token does not contain the following scopes: ['ml-platform:Manage']"}
+}))]
+pub struct ErrorBody<'a> {
+    /// The HTTP status, repeated.
+    pub status: u16,
+    /// The exception the client library raises: `UnauthorizedException`, `ForbiddenException`,
+    /// `BadRequestException`, `NotFoundException`, `ConflictException`, `PayloadTooLargeException`,
+    /// `MethodNotAllowedException` or `InternalServerErrorException`.
+    pub error_code: &'a str,
+    pub error_params: ErrorParams<'a>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorParams<'a> {
+    /// What is wrong: a field name and why, or a fixed word such as `Unauthorized` or `Forbidden`.
+    pub field: &'a str,
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let ApiError::Internal(cause) = self {
+            tracing::error!(error = ?cause, "API request failed");
+        }
+        let status = self.status_code();
+        let body = ErrorBody {
+            status: status.as_u16(),
+            error_code: self.error_code(),
+            error_params: ErrorParams {
+                field: self.field(),
+            },
+        };
+        let mut response = HttpResponse::build(status);
+        match self {
+            ApiError::Unauthorized(_) => {
+                response.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"mlp-console\""));
+            }
+            ApiError::MethodNotAllowed { allow } => {
+                response.insert_header((header::ALLOW, *allow));
+            }
+            _ => {}
+        }
+        match serde_json::to_vec(&body) {
+            Ok(json) => response
+                .insert_header((header::CONTENT_TYPE, "application/json"))
+                .body(json),
+            Err(_) => response.finish(),
+        }
+    }
+}
+
+impl From<AppError> for ApiError {
+    fn from(err: AppError) -> Self {
+        match err {
+            AppError::Invalid { field, message } => ApiError::bad_request(field, message),
+            AppError::Forbidden => ApiError::expired(),
+            // The API's only unique name is a token's, which it calls `client_name`.
+            AppError::Conflict { .. } => ApiError::Conflict("client_name"),
+            other => ApiError::Internal(other),
+        }
+    }
+}
+
+impl From<diesel::result::Error> for ApiError {
+    fn from(err: diesel::result::Error) -> Self {
+        ApiError::Internal(AppError::Db(err))
+    }
+}
+
+impl From<actix_web::error::BlockingError> for ApiError {
+    fn from(err: actix_web::error::BlockingError) -> Self {
+        ApiError::Internal(AppError::Internal(anyhow::anyhow!(
+            "blocking task failed: {err}"
+        )))
+    }
+}

@@ -1,0 +1,196 @@
+//! Access tokens seen from a program: who am I, the project's tokens, delete by name.
+
+use crate::api::error::{ApiError, ErrorBody};
+use crate::api::{actor_of, json, TokenType};
+use crate::auth::bearer::BearerToken;
+use crate::clock::rfc3339;
+use crate::db::tokens::{self, DeletedVia};
+use crate::domain::roles::SCOPE_MANAGE;
+use crate::error::AppError;
+use crate::service;
+use crate::startup::AppState;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// The token that made the call.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WhoAmI<'a> {
+    pub id: &'a str,
+    pub name: &'a str,
+    #[serde(rename = "type")]
+    pub token_type: TokenType,
+    /// Email of the account that created the token.
+    pub issuer_name: &'a str,
+    pub project_id: &'a str,
+    /// When the token stops working (RFC 3339, UTC); `null`: never.
+    #[schema(required = true)]
+    pub exp: Option<String>,
+}
+
+/// One active token of the project; never its value.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenInfo {
+    /// The same id the console uses.
+    pub id: String,
+    pub name: String,
+    #[serde(rename = "type")]
+    pub token_type: TokenType,
+    pub issuer_name: String,
+    pub created_at: String,
+    /// `null`: never expires.
+    #[schema(required = true)]
+    pub exp: Option<String>,
+    /// `null`: never used.
+    #[schema(required = true)]
+    pub last_used_at: Option<String>,
+    #[schema(required = true)]
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenList {
+    /// The project's active tokens, newest first.
+    pub tokens: Vec<TokenInfo>,
+}
+
+/// who_am_i: the calling token.
+#[utoipa::path(
+    get,
+    path = "/api/v1/tokens/me",
+    operation_id = "who_am_i",
+    tag = "tokens",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The calling token", body = WhoAmI, headers(("MLP-Token-Expiration" = String, description = "When the calling token expires (RFC 3339), if it does"))),
+        (status = 401, description = "No, malformed or unknown token", body = ErrorBody),
+        (status = 403, description = "Expired token", body = ErrorBody),
+    )
+)]
+pub async fn who_am_i(bearer: BearerToken) -> Result<HttpResponse, ApiError> {
+    let token = bearer.token();
+    json(
+        StatusCode::OK,
+        &WhoAmI {
+            id: &token.id,
+            name: &token.name,
+            token_type: token.role.into(),
+            issuer_name: &token.issuer_name,
+            project_id: &token.project_id,
+            exp: token.expires_at.map(rfc3339),
+        },
+    )
+}
+
+/// get_project_tokens_info: the active tokens of the calling token's project.
+#[utoipa::path(
+    get,
+    path = "/api/v1/tokens",
+    operation_id = "get_project_tokens_info",
+    tag = "tokens",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The project's active tokens, newest first", body = TokenList, headers(("MLP-Token-Expiration" = String, description = "When the calling token expires (RFC 3339), if it does"))),
+        (status = 401, description = "No, malformed or unknown token", body = ErrorBody),
+        (status = 403, description = "Expired token, or a token without `ml-platform:Manage`", body = ErrorBody),
+    )
+)]
+pub async fn list(
+    state: web::Data<AppState>,
+    bearer: BearerToken,
+) -> Result<HttpResponse, ApiError> {
+    bearer.require_scope(SCOPE_MANAGE)?;
+    let pool = state.pool.clone();
+    let project_id = bearer.token().project_id.clone();
+    let records = web::block(move || -> Result<_, AppError> {
+        let mut conn = pool.get()?;
+        Ok(tokens::all_active(&mut conn, &project_id)?)
+    })
+    .await??;
+    let tokens = records
+        .into_iter()
+        .map(|record| {
+            // Uses not yet written to the database are newer than what it holds.
+            let noted = state.last_used.peek(&record.id).map(|(at, _)| at);
+            let last_used = record.last_used_at.max(noted);
+            TokenInfo {
+                token_type: record.role().into(),
+                created_at: rfc3339(record.created_at),
+                exp: record.expires_at.map(rfc3339),
+                last_used_at: last_used.map(rfc3339),
+                id: record.id,
+                name: record.name,
+                issuer_name: record.issuer_name,
+                description: record.description,
+            }
+        })
+        .collect();
+    json(StatusCode::OK, &TokenList { tokens })
+}
+
+/// delete_token: deletes the project's active token with this name; it stops working at once.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/tokens/{name}",
+    operation_id = "delete_token",
+    tag = "tokens",
+    security(("bearer" = [])),
+    params(("name" = String, Path, description = "The token's name")),
+    responses(
+        (status = 204, description = "Deleted", headers(("MLP-Token-Expiration" = String, description = "When the calling token expires (RFC 3339), if it does"))),
+        (status = 401, description = "No, malformed or unknown token", body = ErrorBody),
+        (status = 403, description = "Expired token, or a token without `ml-platform:Manage`", body = ErrorBody),
+        (status = 404, description = "No active token has this name (`field`: `token_name`)", body = ErrorBody),
+    )
+)]
+pub async fn delete(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    bearer: BearerToken,
+    name: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    delete_named(state, req, bearer, name.into_inner()).await
+}
+
+/// `DELETE /tokens/me` shares its path with who_am_i; it deletes the token named "me".
+pub async fn delete_me(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    bearer: BearerToken,
+) -> Result<HttpResponse, ApiError> {
+    delete_named(state, req, bearer, "me".to_owned()).await
+}
+
+async fn delete_named(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    bearer: BearerToken,
+    name: String,
+) -> Result<HttpResponse, ApiError> {
+    bearer.require_scope(SCOPE_MANAGE)?;
+    let actor = actor_of(bearer.token(), &req);
+    let project_id = bearer.token().project_id.clone();
+    let now = state.clock.now_ms();
+    let pool = state.pool.clone();
+    let deleted = web::block(move || -> Result<_, ApiError> {
+        let mut conn = pool.get().map_err(AppError::from)?;
+        let token = tokens::find_active_by_name(&mut conn, &project_id, &name)?
+            .ok_or(ApiError::NotFound("token_name"))?;
+        service::delete_token(
+            &mut conn,
+            now,
+            &project_id,
+            &token.id,
+            &actor,
+            DeletedVia::Api,
+        )
+        .map_err(|err| match err {
+            AppError::NotFound => ApiError::NotFound("token_name"),
+            other => other.into(),
+        })
+    })
+    .await??;
+    state.token_revoked(&deleted.id);
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,132 @@
+//! `Authorization: Bearer <access token>` verification for the API (SPEC §3, §6).
+//!
+//! The common case is a cache hit: checksum, SHA-256, one hash-map read, the expiry against the
+//! app's clock, and a note for "last used", all on the worker thread, with no SQL and no thread hop.
+//! A miss does one indexed digest lookup on the blocking pool and fills the cache.
+
+use crate::api::error::ApiError;
+use crate::auth::token_cache::VerifiedToken;
+use crate::domain::secret::{digest_of, parse_kind};
+use crate::domain::{Digest, SecretKind};
+use crate::error::AppError;
+use crate::startup::AppState;
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
+use futures_util::future::Either;
+use std::borrow::Cow;
+use std::future::{ready, Future, Ready};
+use std::pin::Pin;
+use std::sync::Arc;
+
+/// A verified, unexpired access token.
+#[derive(Debug, Clone)]
+pub struct BearerToken(pub Arc<VerifiedToken>);
+
+/// The expiry of the token a request presented (valid or expired), for the `MLP-Token-Expiration` header.
+#[derive(Debug, Clone, Copy)]
+pub struct TokenExpiration(pub i64);
+
+impl BearerToken {
+    pub fn token(&self) -> &VerifiedToken {
+        &self.0
+    }
+
+    /// Refuses with SPEC §6's scope message unless the token's role carries `scope`.
+    pub fn require_scope(&self, scope: &str) -> Result<(), ApiError> {
+        if self.0.role.has_scope(scope) {
+            Ok(())
+        } else {
+            Err(ApiError::missing_scope(scope))
+        }
+    }
+}
+
+type Pending = Pin<Box<dyn Future<Output = Result<BearerToken, ApiError>>>>;
+
+impl FromRequest for BearerToken {
+    type Error = ApiError;
+    type Future = Either<Ready<Result<BearerToken, ApiError>>, Pending>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let Some(state) = req.app_data::<web::Data<AppState>>() else {
+            return Either::Left(ready(Err(ApiError::Internal(AppError::Internal(
+                anyhow::anyhow!("the app state is missing"),
+            )))));
+        };
+        let digest = match presented_digest(req) {
+            Ok(digest) => digest,
+            Err(err) => return Either::Left(ready(Err(err))),
+        };
+        if let Some(token) = state.token_cache.get(&digest) {
+            return Either::Left(ready(accept(req, state, token)));
+        }
+        let generation = state.token_cache.generation();
+        let state = state.clone();
+        let req = req.clone();
+        Either::Right(Box::pin(async move {
+            let pool = state.pool.clone();
+            let record = web::block(move || -> Result<_, AppError> {
+                let mut conn = pool.get()?;
+                Ok(crate::db::tokens::find_active_by_digest(
+                    &mut conn, &digest,
+                )?)
+            })
+            .await??;
+            let token = Arc::new(VerifiedToken::from(
+                &record.ok_or_else(ApiError::unauthorized)?,
+            ));
+            state.token_cache.insert(generation, digest, token.clone());
+            accept(&req, &state, token)
+        }))
+    }
+}
+
+/// The digest of a well-formed access token from the `Authorization` header.
+fn presented_digest(req: &HttpRequest) -> Result<Digest, ApiError> {
+    let missing = |what: &'static str| ApiError::Unauthorized(Cow::Borrowed(what));
+    let value = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .ok_or_else(|| missing("Authorization header is missing"))?
+        .to_str()
+        .map_err(|_| missing("Authorization header is malformed"))?;
+    let value = value.trim();
+    if value.eq_ignore_ascii_case("bearer") {
+        return Err(missing("bearer token is missing"));
+    }
+    let (scheme, credentials) = value
+        .split_once(' ')
+        .ok_or_else(|| missing("Authorization header must be 'Bearer <token>'"))?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Err(missing("Authorization header must be 'Bearer <token>'"));
+    }
+    let credentials = credentials.trim();
+    if credentials.is_empty() {
+        return Err(missing("bearer token is missing"));
+    }
+    // A registration token, a mistyped or a made-up value is unknown; the checksum says so without SQL.
+    match parse_kind(credentials) {
+        Ok(SecretKind::Access) => Ok(digest_of(credentials)),
+        _ => Err(ApiError::unauthorized()),
+    }
+}
+
+/// The checks after the lookup: expiry against the app's clock, then the use is noted.
+fn accept(
+    req: &HttpRequest,
+    state: &AppState,
+    token: Arc<VerifiedToken>,
+) -> Result<BearerToken, ApiError> {
+    let now = state.clock.now_ms();
+    if let Some(expires_at) = token.expires_at {
+        req.extensions_mut().insert(TokenExpiration(expires_at));
+    }
+    if token.is_expired(now) {
+        return Err(ApiError::expired());
+    }
+    state
+        .last_used
+        .record(&token.id, now, crate::web::client_ip(req));
+    Ok(BearerToken(token))
+}

@@ -1,0 +1,283 @@
+//! When and from where each access token was last used (SPEC §9), without a database write per request.
+//!
+//! Requests only note the use in memory. A background task writes each token that has news at most
+//! once a minute, and the server flushes everything when it stops. A failed write keeps the news for
+//! the next attempt; no request ever waits for it.
+
+use crate::db::{self, Pool};
+use crate::error::AppError;
+use diesel::connection::SimpleConnection;
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// How many distinct client addresses are kept per token.
+pub const MAX_IPS: usize = 5;
+/// A token is written at most this often by the background task.
+pub const WRITE_INTERVAL: Duration = Duration::from_secs(60);
+/// How often the background task looks for tokens to write.
+pub const TICK: Duration = Duration::from_secs(5);
+/// Entries with nothing new are forgotten after this long; the database has their data.
+const FORGET_AFTER: Duration = Duration::from_secs(600);
+/// How long a flush waits for a busy database: it yields to user writes and retries on the next tick.
+const FLUSH_BUSY_TIMEOUT_MS: u32 = 1_000;
+/// What the pool's connections normally use (see `db::pool`), restored after a flush.
+const NORMAL_BUSY_TIMEOUT_MS: u32 = 10_000;
+
+struct Usage {
+    at: i64,
+    /// Most recent first, distinct.
+    ips: Vec<IpAddr>,
+    /// Bumped by every use, so a write only clears what it actually wrote.
+    version: u64,
+    written_version: u64,
+    written_at: Option<Instant>,
+}
+
+impl Usage {
+    fn dirty(&self) -> bool {
+        self.version != self.written_version
+    }
+}
+
+/// One token's news, as handed to the database.
+struct Pending {
+    token_id: String,
+    at: i64,
+    ips: Vec<IpAddr>,
+    version: u64,
+}
+
+#[derive(Default)]
+pub struct LastUsedRecorder {
+    usage: Mutex<HashMap<String, Usage>>,
+    /// One flush at a time, so the background task and a shutdown flush never interleave their merges.
+    flushing: Mutex<()>,
+}
+
+impl LastUsedRecorder {
+    /// Notes a use of `token_id` at `at_ms` from `ip`. Allocation-free once the token is known.
+    pub fn record(&self, token_id: &str, at_ms: i64, ip: IpAddr) {
+        let mut usage = self.usage.lock().unwrap_or_else(|e| e.into_inner());
+        match usage.get_mut(token_id) {
+            Some(entry) => {
+                entry.at = entry.at.max(at_ms);
+                if entry.ips.first() != Some(&ip) {
+                    entry.ips.retain(|known| *known != ip);
+                    entry.ips.insert(0, ip);
+                    entry.ips.truncate(MAX_IPS);
+                }
+                entry.version += 1;
+            }
+            None => {
+                let mut ips = Vec::with_capacity(MAX_IPS);
+                ips.push(ip);
+                usage.insert(
+                    token_id.to_owned(),
+                    Usage {
+                        at: at_ms,
+                        ips,
+                        version: 1,
+                        written_version: 0,
+                        written_at: None,
+                    },
+                );
+            }
+        }
+    }
+
+    /// The last use noted in memory (possibly not yet written): time and addresses, most recent first.
+    pub fn peek(&self, token_id: &str) -> Option<(i64, Vec<IpAddr>)> {
+        let usage = self.usage.lock().unwrap_or_else(|e| e.into_inner());
+        usage.get(token_id).map(|u| (u.at, u.ips.clone()))
+    }
+
+    /// Whether some token has news to write (any age when `all`, else only those not written for a minute).
+    pub fn has_due(&self, all: bool) -> bool {
+        let now = Instant::now();
+        let usage = self.usage.lock().unwrap_or_else(|e| e.into_inner());
+        usage.values().any(|u| is_due(u, now, all))
+    }
+
+    /// Writes the news of due tokens (every token with news when `all`) and returns how many were written.
+    /// Blocking: call it from `web::block` or a blocking task.
+    pub fn flush(&self, pool: &Pool, all: bool) -> Result<usize, AppError> {
+        let _one_at_a_time = self.flushing.lock().unwrap_or_else(|e| e.into_inner());
+        let pending = self.due(all);
+        if pending.is_empty() {
+            self.forget_idle();
+            return Ok(0);
+        }
+        let mut conn = pool.get()?;
+        conn.batch_execute(&format!("PRAGMA busy_timeout = {FLUSH_BUSY_TIMEOUT_MS};"))?;
+        let written = conn.immediate_transaction(|conn| -> Result<(), AppError> {
+            for news in &pending {
+                let Some((stored_at, stored_ips)) = db::last_used::get(conn, &news.token_id)?
+                else {
+                    continue; // the row is gone: nothing to record
+                };
+                let at = stored_at.map_or(news.at, |s| s.max(news.at));
+                let ips = merge_ips(&news.ips, &stored_ips);
+                db::last_used::set(conn, &news.token_id, at, &ips)?;
+            }
+            Ok(())
+        });
+        let restored =
+            conn.batch_execute(&format!("PRAGMA busy_timeout = {NORMAL_BUSY_TIMEOUT_MS};"));
+        written?;
+        restored?;
+        self.mark_written(&pending);
+        self.forget_idle();
+        Ok(pending.len())
+    }
+
+    fn due(&self, all: bool) -> Vec<Pending> {
+        let now = Instant::now();
+        let usage = self.usage.lock().unwrap_or_else(|e| e.into_inner());
+        usage
+            .iter()
+            .filter(|(_, u)| is_due(u, now, all))
+            .map(|(id, u)| Pending {
+                token_id: id.clone(),
+                at: u.at,
+                ips: u.ips.clone(),
+                version: u.version,
+            })
+            .collect()
+    }
+
+    fn mark_written(&self, written: &[Pending]) {
+        let now = Instant::now();
+        let mut usage = self.usage.lock().unwrap_or_else(|e| e.into_inner());
+        for news in written {
+            if let Some(u) = usage.get_mut(&news.token_id) {
+                u.written_version = u.written_version.max(news.version);
+                u.written_at = Some(now);
+            }
+        }
+    }
+
+    fn forget_idle(&self) {
+        let mut usage = self.usage.lock().unwrap_or_else(|e| e.into_inner());
+        usage.retain(|_, u| u.dirty() || u.written_at.is_none_or(|w| w.elapsed() < FORGET_AFTER));
+    }
+}
+
+fn is_due(u: &Usage, now: Instant, all: bool) -> bool {
+    u.dirty()
+        && (all
+            || u.written_at
+                .is_none_or(|w| now.saturating_duration_since(w) >= WRITE_INTERVAL))
+}
+
+/// The addresses to store: the recent ones (most recent first), then older stored ones, distinct, at most 5.
+fn merge_ips(recent: &[IpAddr], stored: &str) -> String {
+    let mut merged: Vec<String> = Vec::with_capacity(MAX_IPS);
+    let recent = recent.iter().map(ToString::to_string);
+    let older = stored
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned);
+    for ip in recent.chain(older) {
+        if merged.len() == MAX_IPS {
+            break;
+        }
+        if !merged.contains(&ip) {
+            merged.push(ip);
+        }
+    }
+    merged.join(",")
+}
+
+/// The background writer: wakes every few seconds and writes what is due, off the request path.
+pub async fn run_flusher(state: actix_web::web::Data<crate::startup::AppState>) {
+    let mut tick = tokio::time::interval(TICK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if !state.last_used.has_due(false) {
+            continue;
+        }
+        let worker = state.clone();
+        let result =
+            tokio::task::spawn_blocking(move || worker.last_used.flush(&worker.pool, false)).await;
+        match result {
+            Ok(Ok(_)) => {}
+            Ok(Err(err)) => {
+                tracing::warn!(error = %err, "could not record token last use; will retry")
+            }
+            Err(err) => tracing::error!(error = %err, "the last-use writer failed"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn keeps_five_distinct_addresses_most_recent_first() {
+        let rec = LastUsedRecorder::default();
+        for (i, a) in [
+            "1.1.1.1", "2.2.2.2", "1.1.1.1", "3.3.3.3", "4.4.4.4", "5.5.5.5", "6.6.6.6",
+        ]
+        .iter()
+        .enumerate()
+        {
+            rec.record("t", i as i64, ip(a));
+        }
+        let (at, ips) = rec.peek("t").unwrap();
+        assert_eq!(at, 6);
+        let ips: Vec<String> = ips.iter().map(ToString::to_string).collect();
+        assert_eq!(ips, ["6.6.6.6", "5.5.5.5", "4.4.4.4", "3.3.3.3", "1.1.1.1"]);
+    }
+
+    #[test]
+    fn time_never_goes_back() {
+        let rec = LastUsedRecorder::default();
+        rec.record("t", 10, ip("1.1.1.1"));
+        rec.record("t", 5, ip("1.1.1.1"));
+        assert_eq!(rec.peek("t").unwrap().0, 10);
+    }
+
+    #[test]
+    fn merge_puts_recent_first_and_drops_duplicates() {
+        assert_eq!(
+            merge_ips(
+                &[ip("9.9.9.9"), ip("1.1.1.1")],
+                "1.1.1.1,2.2.2.2,3.3.3.3,4.4.4.4,5.5.5.5"
+            ),
+            "9.9.9.9,1.1.1.1,2.2.2.2,3.3.3.3,4.4.4.4"
+        );
+        assert_eq!(merge_ips(&[ip("::1")], ""), "::1");
+    }
+
+    #[test]
+    fn a_written_token_is_not_due_again_within_a_minute_unless_all() {
+        let rec = LastUsedRecorder::default();
+        rec.record("t", 1, ip("1.1.1.1"));
+        assert!(rec.has_due(false));
+        let pending = rec.due(false);
+        rec.mark_written(&pending);
+        assert!(!rec.has_due(true));
+        rec.record("t", 2, ip("1.1.1.1"));
+        assert!(!rec.has_due(false), "written less than a minute ago");
+        assert!(rec.has_due(true));
+    }
+
+    #[test]
+    fn a_use_during_a_write_stays_dirty() {
+        let rec = LastUsedRecorder::default();
+        rec.record("t", 1, ip("1.1.1.1"));
+        let pending = rec.due(true);
+        rec.record("t", 2, ip("2.2.2.2"));
+        rec.mark_written(&pending);
+        assert!(rec.has_due(true));
+    }
+}

@@ -1,0 +1,237 @@
+//! Verified access tokens kept in memory, so a request with a known token needs neither SQL nor a thread hop.
+//!
+//! The cache must be exact: a token that is deleted or renewed stops working on its very next request.
+//! Every path that revokes a token calls [`TokenCache::invalidate`] (through `AppState::token_revoked`)
+//! after its transaction commits. A lookup that missed reads the generation before it queries the
+//! database and inserts its result only if no invalidation happened meanwhile, so a row read just
+//! before a deletion can never be cached after it.
+
+use crate::db::tokens::TokenRecord;
+use crate::domain::{Digest, TokenRole};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+/// Most entries kept; about 0.5 KiB each, so the cache stays well inside the service's memory budget.
+pub const DEFAULT_CAPACITY: usize = 32_768;
+/// An entry is re-read from the database after this long. Invalidation is what makes revocation
+/// immediate; this only bounds the damage of a change made behind the app's back (a hand edit of
+/// the database, another process).
+pub const DEFAULT_MAX_AGE: Duration = Duration::from_secs(60);
+
+/// What verification learned about a token: everything the API needs, nothing secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedToken {
+    pub id: String,
+    pub project_id: String,
+    pub name: String,
+    pub role: TokenRole,
+    pub issuer_name: String,
+    pub created_by_account_id: Option<String>,
+    pub expires_at: Option<i64>,
+}
+
+impl VerifiedToken {
+    pub fn is_expired(&self, now_ms: i64) -> bool {
+        self.expires_at.is_some_and(|at| at <= now_ms)
+    }
+}
+
+impl From<&TokenRecord> for VerifiedToken {
+    fn from(record: &TokenRecord) -> Self {
+        VerifiedToken {
+            id: record.id.clone(),
+            project_id: record.project_id.clone(),
+            name: record.name.clone(),
+            role: record.role(),
+            issuer_name: record.issuer_name.clone(),
+            created_by_account_id: record.created_by_account_id.clone(),
+            expires_at: record.expires_at,
+        }
+    }
+}
+
+struct Entry {
+    token: Arc<VerifiedToken>,
+    cached_at: Instant,
+}
+
+#[derive(Default)]
+struct Maps {
+    by_digest: HashMap<Digest, Entry>,
+    digest_by_id: HashMap<String, Digest>,
+}
+
+pub struct TokenCache {
+    maps: RwLock<Maps>,
+    /// Bumped by every invalidation, under the write lock.
+    generation: AtomicU64,
+    capacity: usize,
+    max_age: Duration,
+}
+
+/// Read before a database lookup; handed back to [`TokenCache::insert`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Generation(u64);
+
+impl Default for TokenCache {
+    fn default() -> Self {
+        Self::new(DEFAULT_CAPACITY, DEFAULT_MAX_AGE)
+    }
+}
+
+impl TokenCache {
+    pub fn new(capacity: usize, max_age: Duration) -> Self {
+        TokenCache {
+            maps: RwLock::new(Maps::default()),
+            generation: AtomicU64::new(0),
+            capacity: capacity.max(1),
+            max_age,
+        }
+    }
+
+    /// The cached token with this digest, if it is there and fresh.
+    pub fn get(&self, digest: &Digest) -> Option<Arc<VerifiedToken>> {
+        let maps = self.maps.read().unwrap_or_else(|e| e.into_inner());
+        let entry = maps.by_digest.get(digest)?;
+        (entry.cached_at.elapsed() < self.max_age).then(|| entry.token.clone())
+    }
+
+    /// To be read before the database lookup whose result will be inserted.
+    pub fn generation(&self) -> Generation {
+        Generation(self.generation.load(Ordering::SeqCst))
+    }
+
+    /// Caches a token read from the database, unless an invalidation happened since `seen` was read
+    /// (the row may then describe a token that no longer works). Returns whether it was cached.
+    pub fn insert(&self, seen: Generation, digest: Digest, token: Arc<VerifiedToken>) -> bool {
+        let mut maps = self.maps.write().unwrap_or_else(|e| e.into_inner());
+        if self.generation.load(Ordering::SeqCst) != seen.0 {
+            return false;
+        }
+        if !maps.by_digest.contains_key(&digest) && maps.by_digest.len() >= self.capacity {
+            // Any victim will do: a miss costs one indexed read, and an arbitrary choice cannot be steered.
+            if let Some(victim) = maps.by_digest.keys().next().copied() {
+                if let Some(old) = maps.by_digest.remove(&victim) {
+                    maps.digest_by_id.remove(&old.token.id);
+                }
+            }
+        }
+        // A renewed token keeps its id under a new digest: the old digest must not linger.
+        if let Some(previous) = maps.digest_by_id.insert(token.id.clone(), digest) {
+            if previous != digest {
+                maps.by_digest.remove(&previous);
+            }
+        }
+        maps.by_digest.insert(
+            digest,
+            Entry {
+                token,
+                cached_at: Instant::now(),
+            },
+        );
+        true
+    }
+
+    /// Forgets the token with this id and fails every lookup that started before this call.
+    pub fn invalidate(&self, token_id: &str) {
+        let mut maps = self.maps.write().unwrap_or_else(|e| e.into_inner());
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        if let Some(digest) = maps.digest_by_id.remove(token_id) {
+            maps.by_digest.remove(&digest);
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.maps
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .by_digest
+            .len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::secret::digest_of;
+
+    fn token(id: &str) -> Arc<VerifiedToken> {
+        Arc::new(VerifiedToken {
+            id: id.into(),
+            project_id: "p".into(),
+            name: format!("name-{id}"),
+            role: TokenRole::User,
+            issuer_name: "a@b".into(),
+            created_by_account_id: None,
+            expires_at: None,
+        })
+    }
+
+    #[test]
+    fn hit_after_insert_and_miss_after_invalidate() {
+        let cache = TokenCache::default();
+        let d = digest_of("one");
+        assert!(cache.get(&d).is_none());
+        assert!(cache.insert(cache.generation(), d, token("1")));
+        assert_eq!(cache.get(&d).unwrap().id, "1");
+        cache.invalidate("1");
+        assert!(cache.get(&d).is_none());
+        assert!(cache.is_empty());
+    }
+
+    #[test]
+    fn a_lookup_that_raced_an_invalidation_is_not_cached() {
+        let cache = TokenCache::default();
+        let d = digest_of("one");
+        let seen = cache.generation();
+        // The database read happens here; meanwhile the token is deleted and invalidated.
+        cache.invalidate("1");
+        assert!(!cache.insert(seen, d, token("1")));
+        assert!(cache.get(&d).is_none());
+    }
+
+    #[test]
+    fn invalidating_another_token_also_refuses_stale_inserts() {
+        // Conservative by design: any invalidation fails every lookup in flight.
+        let cache = TokenCache::default();
+        let seen = cache.generation();
+        cache.invalidate("2");
+        assert!(!cache.insert(seen, digest_of("one"), token("1")));
+    }
+
+    #[test]
+    fn size_is_bounded() {
+        let cache = TokenCache::new(3, DEFAULT_MAX_AGE);
+        for i in 0..10 {
+            let id = i.to_string();
+            assert!(cache.insert(cache.generation(), digest_of(&id), token(&id)));
+            assert!(cache.len() <= 3);
+        }
+        assert!(cache.get(&digest_of("9")).is_some());
+    }
+
+    #[test]
+    fn a_new_digest_for_the_same_id_replaces_the_old_one() {
+        let cache = TokenCache::default();
+        let (old, new) = (digest_of("old"), digest_of("new"));
+        cache.insert(cache.generation(), old, token("1"));
+        cache.insert(cache.generation(), new, token("1"));
+        assert!(cache.get(&old).is_none());
+        assert!(cache.get(&new).is_some());
+        assert_eq!(cache.len(), 1);
+    }
+
+    #[test]
+    fn stale_entries_are_not_served() {
+        let cache = TokenCache::new(10, Duration::ZERO);
+        let d = digest_of("one");
+        cache.insert(cache.generation(), d, token("1"));
+        assert!(cache.get(&d).is_none());
+    }
+}

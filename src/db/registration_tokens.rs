@@ -1,0 +1,75 @@
+//! Registration tokens: one-time secrets exchanged for an access token. Only digests are stored.
+
+use crate::db::schema::registration_tokens as r;
+use crate::domain::Digest;
+use diesel::prelude::*;
+use diesel::sqlite::SqliteConnection;
+
+/// Everything about a registration token but its digest.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = r)]
+pub struct RegistrationRecord {
+    pub id: String,
+    pub project_id: String,
+    pub client_name: String,
+    pub token_type: String,
+    pub refresh_ttl_secs: Option<i64>,
+    pub expires_at: i64,
+    pub created_at: i64,
+    pub created_by_token_id: Option<String>,
+    pub issuer_account_id: Option<String>,
+    pub issuer_name: String,
+    pub used_at: Option<i64>,
+    pub used_token_id: Option<String>,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = r)]
+pub struct NewRegistration<'a> {
+    pub id: &'a str,
+    pub project_id: &'a str,
+    pub digest: &'a [u8],
+    pub client_name: &'a str,
+    pub token_type: &'a str,
+    pub refresh_ttl_secs: Option<i64>,
+    pub expires_at: i64,
+    pub created_at: i64,
+    pub created_by_token_id: Option<&'a str>,
+    pub issuer_account_id: Option<&'a str>,
+    pub issuer_name: &'a str,
+}
+
+pub fn insert(conn: &mut SqliteConnection, new: &NewRegistration<'_>) -> QueryResult<()> {
+    diesel::insert_into(r::table)
+        .values(new)
+        .execute(conn)
+        .map(drop)
+}
+
+/// The registration token whose value has this digest, used or not.
+pub fn find_by_digest(
+    conn: &mut SqliteConnection,
+    digest: &Digest,
+) -> QueryResult<Option<RegistrationRecord>> {
+    r::table
+        .filter(r::digest.eq(digest.as_bytes()))
+        .select(RegistrationRecord::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Marks the token used if nobody did yet; false means another exchange got there first.
+pub fn mark_used(conn: &mut SqliteConnection, id: &str, now: i64) -> QueryResult<bool> {
+    let changed = diesel::update(r::table.find(id).filter(r::used_at.is_null()))
+        .set(r::used_at.eq(now))
+        .execute(conn)?;
+    Ok(changed == 1)
+}
+
+/// Records which access token the exchange made.
+pub fn set_used_token(conn: &mut SqliteConnection, id: &str, token_id: &str) -> QueryResult<()> {
+    diesel::update(r::table.find(id))
+        .set(r::used_token_id.eq(token_id))
+        .execute(conn)
+        .map(drop)
+}

@@ -1,0 +1,151 @@
+//! Bearer verification: the cache in front of the database is exact.
+
+use crate::common::TestApp;
+use crate::helpers::*;
+use mlp_console::clock::Clock;
+use mlp_console::db::tokens::DeletedVia;
+use mlp_console::service::{self, Actor};
+use serde_json::Value;
+
+async fn token_id(app: &TestApp, value: &str) -> String {
+    let me: Value = get(app, "/tokens/me", Some(value))
+        .await
+        .json()
+        .await
+        .unwrap();
+    me["id"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn a_token_deleted_as_the_console_does_fails_on_its_very_next_request() {
+    let app = TestApp::spawn().await;
+    let value = app.token("cached", "user");
+    let id = token_id(&app, &value).await;
+    assert_eq!(get(&app, "/tokens/me", Some(&value)).await.status(), 200);
+    assert_eq!(
+        app.state.token_cache.len(),
+        1,
+        "the token is served from the cache now"
+    );
+
+    // What the console's delete handler does: the service, then the revocation hook.
+    let mut conn = app.pool().get().unwrap();
+    let actor = Actor {
+        account_id: Some(app.owner.account_id.clone()),
+        name: app.owner.email.clone(),
+        issuer_email: app.owner.email.clone(),
+        client_ip: None,
+    };
+    service::delete_token(
+        &mut conn,
+        app.clock.now_ms(),
+        &app.project_id,
+        &id,
+        &actor,
+        DeletedVia::Console,
+    )
+    .unwrap();
+    app.state.token_revoked(&id);
+
+    let res = get(&app, "/tokens/me", Some(&value)).await;
+    assert_error(res, 401, "UnauthorizedException", "Unauthorized").await;
+    assert!(app.state.token_cache.is_empty());
+}
+
+#[tokio::test]
+async fn a_token_deleted_through_the_api_fails_on_its_next_request_even_when_deleting_itself() {
+    let app = TestApp::spawn().await;
+    let admin = app.token("ci-admin", "admin");
+    assert_eq!(get(&app, "/tokens/me", Some(&admin)).await.status(), 200);
+    assert_eq!(delete(&app, "/tokens/ci-admin", &admin).await.status(), 204);
+    let res = get(&app, "/tokens", Some(&admin)).await;
+    assert_error(res, 401, "UnauthorizedException", "Unauthorized").await;
+}
+
+#[tokio::test]
+async fn deletion_racing_with_first_use_never_leaves_a_working_token() {
+    let app = TestApp::spawn().await;
+    let admin = app.token("ci-admin", "admin");
+    for round in 0..10 {
+        let name = format!("victim-{round}");
+        let value = app.token(&name, "user");
+        // Uses and the deletion in flight together; whatever interleaving happens, afterwards it is dead.
+        let uses = (0..8).map(|_| get(&app, "/tokens/me", Some(&value)));
+        let path = format!("/tokens/{name}");
+        let (_, deleted) = tokio::join!(
+            futures_util::future::join_all(uses),
+            delete(&app, &path, &admin)
+        );
+        assert_eq!(deleted.status(), 204);
+        let res = get(&app, "/tokens/me", Some(&value)).await;
+        assert_error(res, 401, "UnauthorizedException", "Unauthorized").await;
+    }
+}
+
+#[tokio::test]
+async fn a_cached_token_still_expires_on_time() {
+    let app = TestApp::spawn().await;
+    let admin = app.token("ci-admin", "admin");
+    let made = api_token(&app, &admin, "brief", Some("30s"), "USER").await;
+    let value = made["refresh_token"].as_str().unwrap();
+    assert_eq!(get(&app, "/tokens/me", Some(value)).await.status(), 200);
+    app.clock.advance(chrono::Duration::seconds(29));
+    assert_eq!(get(&app, "/tokens/me", Some(value)).await.status(), 200);
+    app.clock.advance(chrono::Duration::seconds(1));
+    let res = get(&app, "/tokens/me", Some(value)).await;
+    assert_error(res, 403, "ForbiddenException", "Forbidden").await;
+}
+
+#[tokio::test]
+async fn tokens_only_see_their_own_project() {
+    let app = TestApp::spawn().await;
+    let admin = app.token("ci-admin", "admin");
+    let (other, _) = app.other_project("beta", "beta-owner@example.com");
+    let theirs = mlp_console::cli::create_token(
+        &app.pool(),
+        &other,
+        "beta-admin",
+        "admin",
+        None,
+        None,
+        None,
+    )
+    .unwrap();
+    let me: Value = get(&app, "/tokens/me", Some(&theirs))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["project_id"], other.as_str());
+    assert_eq!(me["issuer_name"], "beta-owner@example.com");
+    let list: Value = get(&app, "/tokens", Some(&theirs))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let names: Vec<&str> = list["tokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["beta-admin"]);
+    // A registration token made in beta yields a beta token.
+    let made = api_token(&app, &theirs, "beta-job", None, "USER").await;
+    let me: Value = get(
+        &app,
+        "/tokens/me",
+        Some(made["refresh_token"].as_str().unwrap()),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(me["project_id"], other.as_str());
+    let list: Value = get(&app, "/tokens", Some(&admin))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["tokens"].as_array().unwrap().len(), 1);
+}

@@ -1,0 +1,12 @@
+//! JSON API integration tests against the real app (SPEC §6, issue 4).
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod helpers;
+
+mod auth;
+mod errors;
+mod flow;
+mod last_used;
+mod openapi;
