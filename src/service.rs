@@ -94,18 +94,30 @@ pub fn insert_token(
     Ok((secret, record))
 }
 
-/// Deletes an active token of the project; `NotFound` when there is none with that id.
+/// How a caller names a token of a project: the console by id, the API by name.
+#[derive(Debug, Clone)]
+pub enum TokenKey {
+    Id(String),
+    Name(String),
+}
+
+/// Deletes an active token of the project; `NotFound` when there is none with that key.
+/// Callers on the request path use `AppState::delete_token`, which also ends the value's cached verification.
 pub fn delete_token(
     conn: &mut SqliteConnection,
     now_ms: i64,
     project_id: &str,
-    token_id: &str,
+    key: &TokenKey,
     actor: &Actor,
     via: DeletedVia,
 ) -> Result<TokenRecord, AppError> {
     conn.immediate_transaction(|conn| {
-        let token = tokens::find_active(conn, project_id, token_id)?.ok_or(AppError::NotFound)?;
-        if !tokens::soft_delete(conn, project_id, token_id, &actor.name, via, now_ms)? {
+        let token = match key {
+            TokenKey::Id(id) => tokens::find_active(conn, project_id, id)?,
+            TokenKey::Name(name) => tokens::find_active_by_name(conn, project_id, name)?,
+        }
+        .ok_or(AppError::NotFound)?;
+        if !tokens::soft_delete(conn, project_id, &token.id, &actor.name, via, now_ms)? {
             return Err(AppError::NotFound);
         }
         let event = match via {

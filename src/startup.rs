@@ -5,7 +5,9 @@ use crate::auth::ratelimit::LoginLimiter;
 use crate::auth::token_cache::TokenCache;
 use crate::clock::{SharedClock, SystemClock};
 use crate::config::Settings;
+use crate::db::tokens::{DeletedVia, TokenRecord};
 use crate::db::{self, Pool};
+use crate::service::{self, Actor, TokenKey};
 use crate::web;
 use actix_session::config::{PersistentSession, TtlExtensionPolicy};
 use actix_session::storage::CookieSessionStore;
@@ -30,6 +32,25 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// Deletes a token and makes its value fail on its very next use: the one way tokens are deleted.
+    pub async fn delete_token(
+        &self,
+        project_id: String,
+        key: TokenKey,
+        actor: Actor,
+        via: DeletedVia,
+    ) -> Result<TokenRecord, crate::error::AppError> {
+        let (pool, now) = (self.pool.clone(), self.clock.now_ms());
+        let deleted = aweb::block(move || {
+            let mut conn = pool.get()?;
+            service::delete_token(&mut conn, now, &project_id, &key, &actor, via)
+        })
+        .await
+        .map_err(|e| anyhow::anyhow!("blocking task failed: {e}"))??;
+        self.token_revoked(&deleted.id);
+        Ok(deleted)
+    }
+
     /// Every path that deletes or renews a token MUST call this with the token's id once its
     /// transaction has committed, or the old value keeps working from the verification cache.
     pub fn token_revoked(&self, token_id: &str) {

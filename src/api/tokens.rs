@@ -7,7 +7,7 @@ use crate::clock::rfc3339;
 use crate::db::tokens::{self, DeletedVia};
 use crate::domain::roles::SCOPE_MANAGE;
 use crate::error::AppError;
-use crate::service;
+use crate::service::TokenKey;
 use crate::startup::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -171,26 +171,12 @@ async fn delete_named(
     bearer.require_scope(SCOPE_MANAGE)?;
     let actor = actor_of(bearer.token(), &req);
     let project_id = bearer.token().project_id.clone();
-    let now = state.clock.now_ms();
-    let pool = state.pool.clone();
-    let deleted = web::block(move || -> Result<_, ApiError> {
-        let mut conn = pool.get().map_err(AppError::from)?;
-        let token = tokens::find_active_by_name(&mut conn, &project_id, &name)?
-            .ok_or(ApiError::NotFound("token_name"))?;
-        service::delete_token(
-            &mut conn,
-            now,
-            &project_id,
-            &token.id,
-            &actor,
-            DeletedVia::Api,
-        )
+    state
+        .delete_token(project_id, TokenKey::Name(name), actor, DeletedVia::Api)
+        .await
         .map_err(|err| match err {
             AppError::NotFound => ApiError::NotFound("token_name"),
             other => other.into(),
-        })
-    })
-    .await??;
-    state.token_revoked(&deleted.id);
+        })?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -5,7 +5,7 @@ use crate::db::projects::ProjectAccess;
 use crate::db::tokens::{self, DeletedVia, TokenRecord};
 use crate::domain::{Description, MemberRole, TokenName, TokenRole};
 use crate::error::AppError;
-use crate::service::{self, Actor, NewTokenSpec};
+use crate::service::{self, Actor, NewTokenSpec, TokenKey};
 use crate::startup::AppState;
 use crate::web::error::HtmlError;
 use crate::web::format::{self, Moment};
@@ -740,28 +740,25 @@ async fn delete_token(
     token_id: &str,
 ) -> Result<i64, HtmlError> {
     deletable_token(state, who, access, token_id).await?;
-    let pool = state.pool.clone();
-    let now = state.clock.now_ms();
     let project_id = access.project.id.clone();
-    let token_id = token_id.to_owned();
     let actor = Actor {
         account_id: Some(who.user.account_id.clone()),
         name: who.user.email.clone(),
         issuer_email: who.user.email.clone(),
         client_ip: Some(client_ip(req).to_string()),
     };
+    state
+        .delete_token(
+            project_id.clone(),
+            TokenKey::Id(token_id.to_owned()),
+            actor,
+            DeletedVia::Console,
+        )
+        .await?;
+    let pool = state.pool.clone();
     let left = web::block(move || -> Result<i64, AppError> {
         let mut conn = pool.get()?;
-        service::delete_token(
-            &mut conn,
-            now,
-            &project_id,
-            &token_id,
-            &actor,
-            DeletedVia::Console,
-        )?;
-        let (_, left) = tokens::list_active(&mut conn, &project_id, 0, 0)?;
-        Ok(left)
+        Ok(tokens::list_active(&mut conn, &project_id, 0, 0)?.1)
     })
     .await??;
     Ok(left)
