@@ -109,6 +109,7 @@ impl Application {
                 .build();
             App::new()
                 .app_data(server_state.clone())
+                .wrap(from_fn(web::middleware::htmx_errors))
                 .wrap(sessions)
                 .wrap(web::middleware::security_headers())
                 .wrap(Compress::default())

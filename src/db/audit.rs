@@ -2,7 +2,8 @@
 
 use crate::db::schema::audit_events as a;
 use diesel::prelude::*;
-use diesel::sqlite::SqliteConnection;
+use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
+use diesel::sqlite::{Sqlite, SqliteConnection};
 
 /// Event names of SPEC §9.
 pub mod event {
@@ -28,7 +29,7 @@ pub mod event {
     ];
 }
 
-#[derive(Debug, Clone, Queryable, Selectable)]
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable)]
 #[diesel(table_name = a)]
 pub struct AuditEvent {
     pub id: i64,
@@ -60,4 +61,255 @@ pub fn record(conn: &mut SqliteConnection, event: &NewAuditEvent<'_>) -> QueryRe
         .values(event)
         .execute(conn)
         .map(drop)
+}
+
+// A project's log: its own events, and the logins (which carry no project) of its current members.
+// Binds: ?1 project id, ?2 event name or NULL for all, ?3 limit, ?4 offset, ?5 and ?6 the login event names.
+// Two branches, so each walks its own index in id order; the unary `+` keeps SQLite from walking every login
+// of every account through `audit_by_project (project_id IS NULL)` instead of the members' through
+// `audit_by_account`.
+const PROJECT_LOG_ROWS: &str = "\
+    SELECT id, project_id, account_id, event, actor, target, client_ip, detail, created_at
+      FROM audit_events
+     WHERE project_id = ?1 AND (?2 IS NULL OR event = ?2)
+    UNION ALL
+    SELECT id, project_id, account_id, event, actor, target, client_ip, detail, created_at
+      FROM audit_events
+     WHERE +project_id IS NULL AND event IN (?5, ?6) AND (?2 IS NULL OR event = ?2)
+       AND account_id IN (SELECT account_id FROM memberships WHERE project_id = ?1)
+     ORDER BY id DESC
+     LIMIT ?3 OFFSET ?4";
+
+const PROJECT_LOG_COUNT: &str = "\
+    SELECT (SELECT count(*) FROM audit_events
+             WHERE project_id = ?1 AND (?2 IS NULL OR event = ?2))
+         + (SELECT count(*) FROM audit_events
+             WHERE +project_id IS NULL AND event IN (?5, ?6) AND (?2 IS NULL OR event = ?2)
+               AND account_id IN (SELECT account_id FROM memberships WHERE project_id = ?1))
+        AS n";
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+/// `sql` (one of the project-log queries above) with its binds.
+fn project_log_query<'q>(
+    sql: &str,
+    project_id: &'q str,
+    event: Option<&'q str>,
+    offset: i64,
+    limit: i64,
+) -> BoxedSqlQuery<'q, Sqlite, SqlQuery> {
+    use diesel::sql_types::{BigInt, Nullable, Text};
+    diesel::sql_query(sql)
+        .into_boxed()
+        .bind::<Text, _>(project_id)
+        .bind::<Nullable<Text>, _>(event)
+        .bind::<BigInt, _>(limit)
+        .bind::<BigInt, _>(offset)
+        .bind::<Text, _>(event::LOGIN_SUCCEEDED)
+        .bind::<Text, _>(event::LOGIN_FAILED)
+}
+
+/// One page of a project's audit log, newest first, and how many events it holds in all: the project's own
+/// events and the logins of its current members (never another project's events); with `event`, only those.
+pub fn for_project(
+    conn: &mut SqliteConnection,
+    project_id: &str,
+    event: Option<&str>,
+    offset: i64,
+    limit: i64,
+) -> QueryResult<(Vec<AuditEvent>, i64)> {
+    // One read transaction: the count and the page describe the same moment.
+    conn.transaction(|conn| {
+        let rows = project_log_query(PROJECT_LOG_ROWS, project_id, event, offset, limit)
+            .load::<AuditEvent>(conn)?;
+        let total = project_log_query(PROJECT_LOG_COUNT, project_id, event, 0, 1)
+            .get_result::<Count>(conn)?
+            .n;
+        Ok((rows, total))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::{accounts, projects};
+    use crate::domain::MemberRole;
+    use diesel::connection::SimpleConnection;
+    use diesel_migrations::MigrationHarness;
+
+    fn database() -> SqliteConnection {
+        let mut conn = SqliteConnection::establish(":memory:").unwrap();
+        conn.batch_execute("PRAGMA foreign_keys = ON;").unwrap();
+        conn.run_pending_migrations(crate::db::pool::MIGRATIONS)
+            .unwrap();
+        for (id, email) in [("a-member", "m@x"), ("a-outsider", "o@x")] {
+            accounts::insert(
+                &mut conn,
+                &accounts::NewAccount {
+                    id,
+                    email,
+                    display_name: email,
+                    password_hash: "-",
+                    created_at: 0,
+                },
+            )
+            .unwrap();
+        }
+        projects::insert(&mut conn, "p-a", "a", 0).unwrap();
+        projects::insert(&mut conn, "p-b", "b", 0).unwrap();
+        projects::upsert_member(&mut conn, "p-a", "a-member", MemberRole::Member, 0).unwrap();
+        projects::upsert_member(&mut conn, "p-b", "a-outsider", MemberRole::Owner, 0).unwrap();
+        conn
+    }
+
+    fn add(conn: &mut SqliteConnection, project: Option<&str>, account: &str, name: &str, at: i64) {
+        record(
+            conn,
+            &NewAuditEvent {
+                project_id: project,
+                account_id: Some(account),
+                event: name,
+                actor: account,
+                created_at: at,
+                ..NewAuditEvent::default()
+            },
+        )
+        .unwrap();
+    }
+
+    fn names(rows: &[AuditEvent]) -> Vec<(&str, i64)> {
+        rows.iter()
+            .map(|e| (e.event.as_str(), e.created_at))
+            .collect()
+    }
+
+    #[test]
+    fn a_project_log_holds_its_events_and_its_members_logins_newest_first() {
+        let mut conn = database();
+        add(&mut conn, None, "a-member", event::LOGIN_FAILED, 1);
+        add(&mut conn, Some("p-a"), "a-member", event::TOKEN_CREATED, 2);
+        add(
+            &mut conn,
+            Some("p-b"),
+            "a-outsider",
+            event::TOKEN_CREATED,
+            3,
+        );
+        add(&mut conn, None, "a-outsider", event::LOGIN_FAILED, 4);
+        add(&mut conn, None, "a-member", event::LOGIN_SUCCEEDED, 5);
+        add(
+            &mut conn,
+            Some("p-a"),
+            "a-outsider",
+            event::TOKEN_DELETED,
+            6,
+        );
+
+        let (rows, total) = for_project(&mut conn, "p-a", None, 0, 50).unwrap();
+        assert_eq!(
+            names(&rows),
+            [
+                (event::TOKEN_DELETED, 6),
+                (event::LOGIN_SUCCEEDED, 5),
+                (event::TOKEN_CREATED, 2),
+                (event::LOGIN_FAILED, 1),
+            ]
+        );
+        assert_eq!(total, 4);
+
+        let (rows, total) = for_project(&mut conn, "p-b", None, 0, 50).unwrap();
+        assert_eq!(
+            names(&rows),
+            [(event::LOGIN_FAILED, 4), (event::TOKEN_CREATED, 3)]
+        );
+        assert_eq!(total, 2);
+    }
+
+    #[test]
+    fn pages_and_filters_count_what_they_show() {
+        let mut conn = database();
+        for at in 0..7 {
+            add(&mut conn, Some("p-a"), "a-member", event::TOKEN_CREATED, at);
+            add(&mut conn, None, "a-member", event::LOGIN_FAILED, at);
+        }
+        let (rows, total) = for_project(&mut conn, "p-a", None, 10, 5).unwrap();
+        assert_eq!(total, 14);
+        assert_eq!(rows.len(), 4);
+        assert_eq!(rows[0].created_at, 1, "ids descend across both branches");
+
+        let (rows, total) = for_project(&mut conn, "p-a", Some(event::LOGIN_FAILED), 0, 5).unwrap();
+        assert_eq!(total, 7);
+        assert_eq!(rows.len(), 5);
+        assert!(rows.iter().all(|e| e.event == event::LOGIN_FAILED));
+
+        let (rows, total) =
+            for_project(&mut conn, "p-a", Some(event::TOKEN_CREATED), 0, 50).unwrap();
+        assert_eq!(total, 7);
+        assert!(rows.iter().all(|e| e.event == event::TOKEN_CREATED));
+
+        let (rows, total) =
+            for_project(&mut conn, "p-a", Some(event::TOKEN_RENEWED), 0, 50).unwrap();
+        assert_eq!((rows.len(), total), (0, 0));
+    }
+
+    #[test]
+    fn a_former_member_s_logins_leave_the_log() {
+        let mut conn = database();
+        add(&mut conn, None, "a-member", event::LOGIN_SUCCEEDED, 1);
+        assert_eq!(for_project(&mut conn, "p-a", None, 0, 50).unwrap().1, 1);
+        conn.batch_execute("DELETE FROM memberships WHERE account_id = 'a-member'")
+            .unwrap();
+        assert_eq!(for_project(&mut conn, "p-a", None, 0, 50).unwrap().1, 0);
+    }
+
+    #[derive(QueryableByName)]
+    struct PlanStep {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        detail: String,
+    }
+
+    fn plan(conn: &mut SqliteConnection, sql: &str, event: Option<&str>) -> String {
+        project_log_query(&format!("EXPLAIN QUERY PLAN {sql}"), "p-a", event, 0, 50)
+            .load::<PlanStep>(conn)
+            .unwrap()
+            .into_iter()
+            .map(|s| s.detail)
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    #[test]
+    fn the_queries_walk_the_audit_indexes_not_the_table() {
+        let mut conn = database();
+        // Many events elsewhere and in the project, so the planner has something to choose between.
+        conn.batch_execute(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5000)
+             INSERT INTO audit_events (project_id, account_id, event, actor, created_at)
+             SELECT CASE i % 3 WHEN 0 THEN NULL WHEN 1 THEN 'p-a' ELSE 'p-b' END,
+                    CASE i % 2 WHEN 0 THEN 'a-member' ELSE 'a-outsider' END,
+                    CASE i % 3 WHEN 0 THEN 'login.failed' ELSE 'token.created' END,
+                    'x', i
+               FROM n;",
+        )
+        .unwrap();
+        for event in [None, Some(event::LOGIN_FAILED), Some(event::TOKEN_CREATED)] {
+            for sql in [PROJECT_LOG_ROWS, PROJECT_LOG_COUNT] {
+                let plan = plan(&mut conn, sql, event);
+                assert!(
+                    plan.contains("USING INDEX audit_by_project (project_id=?)")
+                        || plan.contains("USING COVERING INDEX audit_by_project (project_id=?)"),
+                    "{plan}"
+                );
+                assert!(
+                    plan.contains("USING INDEX audit_by_account (account_id=?)"),
+                    "{plan}"
+                );
+                assert!(!plan.contains("SCAN audit_events"), "{plan}");
+            }
+        }
+    }
 }

@@ -46,6 +46,64 @@ struct ErrorPage<'a> {
     message: &'a str,
 }
 
+#[derive(Template)]
+#[template(path = "partials/error_dialog.html")]
+struct ErrorDialog<'a> {
+    title: &'a str,
+    message: &'a str,
+}
+
+/// To the login page; htmx gets `HX-Redirect`, which it follows with a full page load.
+fn login_redirect(htmx: bool) -> HttpResponse {
+    if htmx {
+        HttpResponse::Unauthorized()
+            .insert_header(("HX-Redirect", "/login"))
+            .finish()
+    } else {
+        HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, "/login"))
+            .finish()
+    }
+}
+
+impl HtmlError {
+    /// What the user reads: a title and one sentence. `None` for a redirect to the login page.
+    fn title_and_message(&self) -> Option<(&'static str, &'static str)> {
+        Some(match self {
+            HtmlError::LoginRequired { .. } => return None,
+            HtmlError::NotFound => ("Not found", "There is nothing here, or you do not have access to it."),
+            HtmlError::Forbidden => ("Not allowed", "Your role in this project does not allow this."),
+            HtmlError::Csrf => (
+                "Request refused",
+                "This form has expired or did not come from this site. Reload the page and try again.",
+            ),
+            HtmlError::Internal(_) => {
+                ("Something went wrong", "The request could not be completed. Try again in a moment.")
+            }
+        })
+    }
+
+    /// The answer to a failed htmx request: instead of a whole page swapped into whatever the request
+    /// targeted, a dialog appended to `<body>` (`HX-Retarget`/`HX-Reswap`, which htmx 4 applies to any
+    /// status) that also removes an open delete confirmation, since its action can no longer succeed.
+    /// `None` where the normal answer already suits htmx (the login redirect).
+    pub fn htmx_response(&self) -> Option<HttpResponse> {
+        let (title, message) = self.title_and_message()?;
+        let mut response =
+            render::page_with_status(self.status_code(), &ErrorDialog { title, message });
+        let headers = response.headers_mut();
+        headers.insert(
+            header::HeaderName::from_static("hx-retarget"),
+            header::HeaderValue::from_static("body"),
+        );
+        headers.insert(
+            header::HeaderName::from_static("hx-reswap"),
+            header::HeaderValue::from_static("beforeend"),
+        );
+        Some(response)
+    }
+}
+
 impl ResponseError for HtmlError {
     fn status_code(&self) -> StatusCode {
         match self {
@@ -56,29 +114,17 @@ impl ResponseError for HtmlError {
         }
     }
 
+    /// The full error page. htmx requests get `htmx_response` instead, swapped in by
+    /// `web::middleware::htmx_errors`, which knows the request.
     fn error_response(&self) -> HttpResponse {
-        let (title, message) = match self {
-            HtmlError::LoginRequired { htmx: true } => {
-                return HttpResponse::Unauthorized()
-                    .insert_header(("HX-Redirect", "/login"))
-                    .finish();
+        if let HtmlError::Internal(cause) = self {
+            tracing::error!(error = ?cause, "request failed");
+        }
+        match self.title_and_message() {
+            Some((title, message)) => {
+                render::page_with_status(self.status_code(), &ErrorPage { title, message })
             }
-            HtmlError::LoginRequired { htmx: false } => {
-                return HttpResponse::SeeOther()
-                    .insert_header((header::LOCATION, "/login"))
-                    .finish();
-            }
-            HtmlError::NotFound => ("Not found", "There is nothing here, or you do not have access to it."),
-            HtmlError::Forbidden => ("Not allowed", "Your role in this project does not allow this."),
-            HtmlError::Csrf => (
-                "Request refused",
-                "This form has expired or did not come from this site. Reload the page and try again.",
-            ),
-            HtmlError::Internal(cause) => {
-                tracing::error!(error = ?cause, "request failed");
-                ("Something went wrong", "The request could not be completed. Try again in a moment.")
-            }
-        };
-        render::page_with_status(self.status_code(), &ErrorPage { title, message })
+            None => login_redirect(matches!(self, HtmlError::LoginRequired { htmx: true })),
+        }
     }
 }

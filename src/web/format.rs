@@ -50,6 +50,11 @@ pub fn exact(ms: i64) -> String {
     from_ms(ms).format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
+/// `2025-11-22 14:03:05 UTC`: to the second, for the audit log.
+pub fn timestamp(ms: i64) -> String {
+    from_ms(ms).format("%Y-%m-%d %H:%M:%S UTC").to_string()
+}
+
 fn plural(n: i64, unit: &str) -> String {
     if n == 1 {
         format!("1 {unit}")
@@ -108,6 +113,7 @@ mod tests {
         assert_eq!(date(T), "Nov 22, 2025");
         assert_eq!(exact(T), "2025-11-22 14:03 UTC");
         assert_eq!(date(0), "Jan 1, 1970");
+        assert_eq!(timestamp(T + 5_999), "2025-11-22 14:03:05 UTC");
         let m = Moment::date(T);
         assert_eq!(m.datetime, "2025-11-22T14:03:00Z");
     }

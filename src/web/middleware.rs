@@ -1,6 +1,8 @@
-//! Headers every page carries, and one log line per request (path only: queries never reach the log).
+//! Headers every page carries, one log line per request (path only: queries never reach the log), and error
+//! fragments for htmx.
 
-use actix_web::body::MessageBody;
+use crate::web::error::HtmlError;
+use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::{DefaultHeaders, Next};
 use std::time::Instant;
@@ -40,4 +42,23 @@ pub async fn log_request(
         "request"
     );
     response
+}
+
+/// A console error answering an htmx request becomes a dialog fragment (`HtmlError::htmx_response`) instead
+/// of a whole page, so no handler has to pass the request down to its error type.
+pub async fn htmx_errors(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    let htmx = crate::web::is_htmx(req.request());
+    let res = next.call(req).await?;
+    let fragment = htmx
+        .then(|| res.response().error())
+        .flatten()
+        .and_then(|err| err.as_error::<HtmlError>())
+        .and_then(HtmlError::htmx_response);
+    Ok(match fragment {
+        Some(fragment) => res.into_response(fragment).map_into_right_body(),
+        None => res.map_into_left_body(),
+    })
 }

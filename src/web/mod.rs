@@ -1,6 +1,7 @@
 //! The console: server-rendered pages that htmx makes partial, each working without JavaScript too.
 
 pub mod assets;
+pub mod audit;
 pub mod error;
 pub mod format;
 pub mod health;
@@ -48,6 +49,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/projects/{project_id}/tokens/{token_id}/delete",
             web::post().to(tokens::delete_form),
         )
+        .route("/projects/{project_id}/audit", web::get().to(audit::page))
         .route("/healthz", web::get().to(health::healthz))
         .route("/livez", web::get().to(health::livez))
         .route("/favicon.ico", web::get().to(assets::favicon))

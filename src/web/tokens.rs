@@ -130,6 +130,8 @@ struct TokensPage {
     layout: Layout,
     project_name: String,
     list: ListView,
+    /// Shown to those who may read the audit log.
+    audit_url: Option<String>,
 }
 
 /// Which page `?page=N` asks for; anything unreadable is the first.
@@ -207,6 +209,10 @@ pub async fn list(
         ),
         project_name: access.project.name.clone(),
         list: ListView::new(rows, &access, pager),
+        audit_url: access
+            .role
+            .can_audit()
+            .then(|| format!("/projects/{}/audit", access.project.id)),
     };
     Ok(render::page(&page))
 }

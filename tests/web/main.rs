@@ -3,5 +3,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod audit;
+mod errors;
 mod login;
 mod tokens;
