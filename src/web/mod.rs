@@ -2,11 +2,13 @@
 
 pub mod assets;
 pub mod error;
+pub mod format;
 pub mod health;
 pub mod login;
 pub mod middleware;
 pub mod projects;
 pub mod render;
+pub mod tokens;
 
 use crate::auth::{CurrentUser, TypedSession};
 use crate::db::projects::ProjectAccess;
@@ -25,6 +27,27 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/logout", web::post().to(login::logout))
         .route("/projects", web::get().to(projects::list))
         .route("/projects/go", web::get().to(projects::go))
+        .route("/projects/{project_id}/tokens", web::get().to(tokens::list))
+        .route(
+            "/projects/{project_id}/tokens",
+            web::post().to(tokens::create),
+        )
+        .route(
+            "/projects/{project_id}/tokens/new",
+            web::get().to(tokens::new_form),
+        )
+        .route(
+            "/projects/{project_id}/tokens/{token_id}",
+            web::delete().to(tokens::delete),
+        )
+        .route(
+            "/projects/{project_id}/tokens/{token_id}/delete",
+            web::get().to(tokens::confirm_delete),
+        )
+        .route(
+            "/projects/{project_id}/tokens/{token_id}/delete",
+            web::post().to(tokens::delete_form),
+        )
         .route("/healthz", web::get().to(health::healthz))
         .route("/livez", web::get().to(health::livez))
         .route("/favicon.ico", web::get().to(assets::favicon))

@@ -1,0 +1,889 @@
+//! The Tokens page (SPEC §5): list, create (value shown once), delete. htmx gets fragments; without JavaScript
+//! every step is a full page with a plain form.
+
+use crate::db::projects::ProjectAccess;
+use crate::db::tokens::{self, DeletedVia, TokenRecord};
+use crate::domain::{Description, MemberRole, TokenName, TokenRole};
+use crate::error::AppError;
+use crate::service::{self, Actor, NewTokenSpec};
+use crate::startup::AppState;
+use crate::web::error::HtmlError;
+use crate::web::format::{self, Moment};
+use crate::web::{client_ip, project_access, render, Layout, SignedIn};
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use chrono::{Months, NaiveDate};
+
+/// Rows per page of the token list.
+pub const PAGE_SIZE: i64 = 50;
+
+/// Shown next to the name when an active token of the project already has it.
+pub const DUPLICATE_NAME: &str = "An active token of this project already has this name.";
+
+fn tokens_url(project_id: &str) -> String {
+    format!("/projects/{project_id}/tokens")
+}
+
+// ---------- View models ----------
+
+/// One row of the token table.
+pub struct TokenRow {
+    pub id: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub role_label: &'static str,
+    pub is_admin: bool,
+    pub created: Moment,
+    pub created_by: String,
+    pub expires: Option<Moment>,
+    pub expired: bool,
+    pub expires_soon: Option<String>,
+    pub last_used: Option<Moment>,
+    /// The confirmation page's URL, present only when the viewer may delete this token.
+    pub delete_url: Option<String>,
+    /// Freshly created: highlighted once.
+    pub new: bool,
+}
+
+impl TokenRow {
+    fn new(token: &TokenRecord, viewer: &Viewer, now_ms: i64) -> Self {
+        let own = token.created_by_account_id.as_deref() == Some(viewer.account_id.as_str());
+        let role = token.role();
+        TokenRow {
+            id: token.id.clone(),
+            name: token.name.clone(),
+            description: token.description.clone(),
+            role_label: role.label(),
+            is_admin: role == TokenRole::Admin,
+            created: Moment::date(token.created_at),
+            created_by: token.issuer_name.clone(),
+            expires: token.expires_at.map(Moment::date),
+            expired: token.is_expired(now_ms),
+            expires_soon: token
+                .expires_at
+                .and_then(|at| format::expires_soon(at, now_ms)),
+            last_used: token.last_used_at.map(|at| Moment::relative(at, now_ms)),
+            delete_url: viewer
+                .role
+                .can_manage_token(own)
+                .then(|| format!("{}/{}/delete", tokens_url(&viewer.project_id), token.id)),
+            new: false,
+        }
+    }
+}
+
+/// Who looks at the list, for the per-row Delete buttons.
+struct Viewer {
+    account_id: String,
+    project_id: String,
+    role: MemberRole,
+}
+
+impl Viewer {
+    fn new(who: &SignedIn, access: &ProjectAccess) -> Self {
+        Viewer {
+            account_id: who.user.account_id.clone(),
+            project_id: access.project.id.clone(),
+            role: access.role,
+        }
+    }
+}
+
+/// Previous/next links of a long list.
+pub struct Pager {
+    pub page: i64,
+    pub pages: i64,
+    pub total: i64,
+    pub first: i64,
+    pub last: i64,
+    pub prev: Option<String>,
+    pub next: Option<String>,
+}
+
+/// The list section (`#token-list`): the table (always present, so `#token-rows` can take an
+/// out-of-band insert), the empty state, the pager.
+pub struct ListView {
+    pub rows: Vec<TokenRow>,
+    pub can_create: bool,
+    pub new_url: String,
+    pub pager: Option<Pager>,
+    /// Rendered as an out-of-band replacement of the section on the page.
+    pub oob: bool,
+}
+
+impl ListView {
+    fn new(rows: Vec<TokenRow>, access: &ProjectAccess, pager: Option<Pager>) -> Self {
+        ListView {
+            rows,
+            can_create: access.role.can_create_any(),
+            new_url: format!("{}/new", tokens_url(&access.project.id)),
+            pager,
+            oob: false,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "tokens.html")]
+struct TokensPage {
+    layout: Layout,
+    project_name: String,
+    list: ListView,
+}
+
+/// Which page `?page=N` asks for; anything unreadable is the first.
+fn requested_page(query: &str) -> i64 {
+    web::Query::<PageQuery>::from_query(query)
+        .ok()
+        .and_then(|q| q.page.as_deref().and_then(|p| p.trim().parse::<i64>().ok()))
+        .filter(|&p| p >= 1)
+        .unwrap_or(1)
+}
+
+#[derive(serde::Deserialize)]
+struct PageQuery {
+    page: Option<String>,
+}
+
+fn pager(project_id: &str, page: i64, total: i64, shown: usize) -> Option<Pager> {
+    let pages = (total + PAGE_SIZE - 1) / PAGE_SIZE;
+    if pages <= 1 {
+        return None;
+    }
+    let link = |p: i64| format!("{}?page={p}", tokens_url(project_id));
+    let first = (page - 1) * PAGE_SIZE + 1;
+    Some(Pager {
+        page,
+        pages,
+        total,
+        first,
+        last: first + shown as i64 - 1,
+        prev: (page > 1).then(|| link(page - 1)),
+        next: (page < pages).then(|| link(page + 1)),
+    })
+}
+
+/// `GET /projects/{project_id}/tokens`: the project's active tokens, newest first, 50 a page.
+#[tracing::instrument(name = "tokens_page", skip_all)]
+pub async fn list(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    who: SignedIn,
+    path: web::Path<String>,
+) -> Result<HttpResponse, HtmlError> {
+    let (projects, access) = project_access(&state, &who, &path).await?;
+    who.session.remember_project(&access.project.id);
+    let requested = requested_page(req.query_string());
+    let pool = state.pool.clone();
+    let project_id = access.project.id.clone();
+    let (records, total, page) = web::block(move || -> Result<_, AppError> {
+        let mut conn = pool.get()?;
+        let offset = (requested - 1).saturating_mul(PAGE_SIZE);
+        let (rows, total) = tokens::list_active(&mut conn, &project_id, offset, PAGE_SIZE)?;
+        if rows.is_empty() && total > 0 {
+            // Past the end (e.g. the last rows were deleted): show the last page instead of nothing.
+            let last = (total + PAGE_SIZE - 1) / PAGE_SIZE;
+            let (rows, total) =
+                tokens::list_active(&mut conn, &project_id, (last - 1) * PAGE_SIZE, PAGE_SIZE)?;
+            return Ok((rows, total, last));
+        }
+        Ok((rows, total, requested))
+    })
+    .await??;
+    let now = state.clock.now_ms();
+    let viewer = Viewer::new(&who, &access);
+    let rows: Vec<TokenRow> = records
+        .iter()
+        .map(|t| TokenRow::new(t, &viewer, now))
+        .collect();
+    let pager = pager(&access.project.id, page, total, rows.len());
+    let page = TokensPage {
+        layout: Layout::signed_in(
+            format!("Tokens · {}", access.project.name),
+            &who,
+            &projects,
+            Some(&access),
+        ),
+        project_name: access.project.name.clone(),
+        list: ListView::new(rows, &access, pager),
+    };
+    Ok(render::page(&page))
+}
+
+// ---------- Create ----------
+
+/// What the create form was sent with, kept as typed so a re-rendered form shows it again.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct CreateForm {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub role: String,
+    #[serde(default)]
+    pub expiration: String,
+    #[serde(default)]
+    pub expires_on: String,
+    #[serde(default)]
+    pub description: String,
+    pub csrf_token: Option<String>,
+}
+
+/// A message per field of the create form.
+#[derive(Debug, Default)]
+pub struct FormErrors {
+    pub name: Option<String>,
+    pub role: Option<String>,
+    pub expiration: Option<String>,
+    pub expires_on: Option<String>,
+    pub description: Option<String>,
+}
+
+impl FormErrors {
+    fn any(&self) -> bool {
+        self.first().is_some()
+    }
+
+    /// The first invalid field in form order: it gets the focus.
+    fn first(&self) -> Option<&'static str> {
+        [
+            ("name", &self.name),
+            ("role", &self.role),
+            ("expiration", &self.expiration),
+            ("expires_on", &self.expires_on),
+            ("description", &self.description),
+        ]
+        .into_iter()
+        .find(|(_, e)| e.is_some())
+        .map(|(field, _)| field)
+    }
+}
+
+/// The create dialog's form, empty or re-rendered with the entered values and errors.
+pub struct FormView {
+    pub create_url: String,
+    pub tokens_url: String,
+    pub csrf: String,
+    pub full_page: bool,
+    pub can_admin: bool,
+    pub name: String,
+    pub role: String,
+    pub expiration: String,
+    pub expires_on: String,
+    pub description: String,
+    pub errors: FormErrors,
+    pub min_date: String,
+    pub max_date: String,
+}
+
+impl FormView {
+    fn new(
+        access: &ProjectAccess,
+        csrf: String,
+        full_page: bool,
+        values: CreateForm,
+        errors: FormErrors,
+        now_ms: i64,
+    ) -> Self {
+        let today = crate::clock::from_ms(now_ms).date_naive();
+        let (min, max) = custom_date_bounds(today);
+        FormView {
+            create_url: tokens_url(&access.project.id),
+            tokens_url: tokens_url(&access.project.id),
+            csrf,
+            full_page,
+            can_admin: access.role.can_create(TokenRole::Admin),
+            name: values.name,
+            role: if values.role.is_empty() {
+                "user".into()
+            } else {
+                values.role
+            },
+            expiration: if values.expiration.is_empty() {
+                "never".into()
+            } else {
+                values.expiration
+            },
+            expires_on: values.expires_on,
+            description: values.description,
+            errors,
+            min_date: min.format("%Y-%m-%d").to_string(),
+            max_date: max.format("%Y-%m-%d").to_string(),
+        }
+    }
+
+    /// Whether `field` gets `autofocus`: the first invalid one, or the name on a fresh form.
+    pub fn autofocus(&self, field: &str) -> bool {
+        self.errors.first().unwrap_or("name") == field
+    }
+}
+
+#[derive(Template)]
+#[template(path = "token_new.html")]
+struct NewTokenPage {
+    layout: Layout,
+    tokens_url: String,
+    f: FormView,
+}
+
+#[derive(Template)]
+#[template(path = "partials/create_dialog.html")]
+struct NewTokenFragment {
+    f: FormView,
+}
+
+/// The value, shown once, and what it belongs to.
+pub struct CreatedView<'a> {
+    pub value: &'a str,
+    pub name: String,
+    pub role_label: &'static str,
+    pub project_name: String,
+    pub expires: Option<Moment>,
+    pub tokens_url: String,
+    pub full_page: bool,
+}
+
+#[derive(Template)]
+#[template(path = "token_created.html")]
+struct CreatedPage<'a> {
+    layout: Layout,
+    tokens_url: String,
+    c: CreatedView<'a>,
+}
+
+#[derive(Template)]
+#[template(path = "token_created_fragment.html")]
+struct CreatedFragment<'a> {
+    c: CreatedView<'a>,
+    /// Inserted at the top of `#token-rows` out of band.
+    new_row: Option<TokenRow>,
+    /// Replaces `#token-list` out of band (the first token: the empty state goes away).
+    list: Option<ListView>,
+}
+
+/// The custom expiry date must lie in this range: from tomorrow to ten years from today.
+fn custom_date_bounds(today: NaiveDate) -> (NaiveDate, NaiveDate) {
+    let min = today.succ_opt().unwrap_or(today);
+    let max = today.checked_add_months(Months::new(120)).unwrap_or(today);
+    (min, max)
+}
+
+/// Which field of the create form an expiration error belongs to.
+#[derive(Debug, PartialEq, Eq)]
+pub enum ExpirationField {
+    Expiration,
+    ExpiresOn,
+}
+
+/// The token's lifetime in seconds (`None`: never expires) from the form's `expiration` choice
+/// (`never|7|30|90|custom`) and, for `custom`, the date `expires_on` (YYYY-MM-DD, UTC): the token
+/// then works until the end of that day.
+pub fn parse_expiration(
+    choice: &str,
+    expires_on: &str,
+    now_ms: i64,
+) -> Result<Option<i64>, (ExpirationField, &'static str)> {
+    const DAY_SECS: i64 = 24 * 60 * 60;
+    match choice {
+        "" | "never" => Ok(None),
+        "7" => Ok(Some(7 * DAY_SECS)),
+        "30" => Ok(Some(30 * DAY_SECS)),
+        "90" => Ok(Some(90 * DAY_SECS)),
+        "custom" => {
+            let text = expires_on.trim();
+            if text.is_empty() {
+                return Err((ExpirationField::ExpiresOn, "Enter a date."));
+            }
+            let date = NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                .map_err(|_| (ExpirationField::ExpiresOn, "Enter a date as YYYY-MM-DD."))?;
+            let today = crate::clock::from_ms(now_ms).date_naive();
+            let (min, max) = custom_date_bounds(today);
+            if date < min {
+                return Err((ExpirationField::ExpiresOn, "Choose a date after today."));
+            }
+            if date > max {
+                return Err((
+                    ExpirationField::ExpiresOn,
+                    "Choose a date at most 10 years from today.",
+                ));
+            }
+            let end_of_day = date
+                .succ_opt()
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+                .map(|dt| dt.and_utc().timestamp_millis())
+                .ok_or((ExpirationField::ExpiresOn, "Choose an earlier date."))?;
+            // Whole seconds, rounded so that the expiry falls on the chosen day, not at midnight after it.
+            Ok(Some((end_of_day - 1 - now_ms) / 1000))
+        }
+        _ => Err((ExpirationField::Expiration, "Choose an expiration.")),
+    }
+}
+
+fn form_role(role: &str) -> Option<TokenRole> {
+    match role {
+        "user" => Some(TokenRole::User),
+        "admin" => Some(TokenRole::Admin),
+        _ => None,
+    }
+}
+
+/// `GET /projects/{project_id}/tokens/new`: the create form, as a dialog fragment for htmx or a full page.
+pub async fn new_form(
+    state: web::Data<AppState>,
+    who: SignedIn,
+    path: web::Path<String>,
+) -> Result<HttpResponse, HtmlError> {
+    let (projects, access) = project_access(&state, &who, &path).await?;
+    if !access.role.can_create_any() {
+        return Err(HtmlError::Forbidden);
+    }
+    let now = state.clock.now_ms();
+    Ok(render_form(
+        &who,
+        &projects,
+        &access,
+        CreateForm::default(),
+        FormErrors::default(),
+        now,
+    ))
+}
+
+fn render_form(
+    who: &SignedIn,
+    projects: &[ProjectAccess],
+    access: &ProjectAccess,
+    values: CreateForm,
+    errors: FormErrors,
+    now_ms: i64,
+) -> HttpResponse {
+    let full_page = !who.htmx;
+    let f = FormView::new(access, who.csrf_token(), full_page, values, errors, now_ms);
+    // Errors answer 200 too: the dialog is re-rendered in place, and browsers log every 4xx as an error.
+    if full_page {
+        render::page(&NewTokenPage {
+            layout: Layout::signed_in(
+                format!("Create access token · {}", access.project.name),
+                who,
+                projects,
+                Some(access),
+            ),
+            tokens_url: tokens_url(&access.project.id),
+            f,
+        })
+    } else {
+        render::page(&NewTokenFragment { f })
+    }
+}
+
+enum CreateOutcome {
+    Invalid(FormErrors),
+    Created {
+        secret: crate::domain::SecretValue,
+        record: Box<TokenRecord>,
+        total: i64,
+    },
+}
+
+/// The page a htmx request came from, from `HX-Current-URL` (`?page=N`); 1 when unknown.
+fn htmx_current_page(req: &HttpRequest) -> i64 {
+    req.headers()
+        .get("HX-Current-URL")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|url| url.split_once('?'))
+        .map(|(_, query)| requested_page(query.split('#').next().unwrap_or("")))
+        .unwrap_or(1)
+}
+
+/// `POST /projects/{project_id}/tokens`: validate, create, show the value once.
+#[tracing::instrument(name = "create_token", skip_all)]
+pub async fn create(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    who: SignedIn,
+    path: web::Path<String>,
+    form: web::Form<CreateForm>,
+) -> Result<HttpResponse, HtmlError> {
+    let form = form.into_inner();
+    who.require_csrf(&req, form.csrf_token.as_deref())?;
+    let (projects, access) = project_access(&state, &who, &path).await?;
+    let role = form_role(&form.role);
+    if !access.role.can_create_any() || role.is_some_and(|r| !access.role.can_create(r)) {
+        return Err(HtmlError::Forbidden);
+    }
+    let now = state.clock.now_ms();
+
+    let mut errors = FormErrors::default();
+    let name = TokenName::parse(&form.name)
+        .map_err(|e| errors.name = Some(e.to_string()))
+        .ok();
+    if role.is_none() {
+        errors.role = Some("Choose a role.".into());
+    }
+    let lifetime = match parse_expiration(&form.expiration, &form.expires_on, now) {
+        Ok(lifetime) => lifetime,
+        Err((ExpirationField::Expiration, message)) => {
+            errors.expiration = Some(message.into());
+            None
+        }
+        Err((ExpirationField::ExpiresOn, message)) => {
+            errors.expires_on = Some(message.into());
+            None
+        }
+    };
+    let description = Description::parse(&form.description)
+        .map_err(|e| errors.description = Some(e.to_string()))
+        .ok();
+
+    let pool = state.pool.clone();
+    let project_id = access.project.id.clone();
+    let actor = Actor {
+        account_id: Some(who.user.account_id.clone()),
+        name: who.user.email.clone(),
+        issuer_email: who.user.email.clone(),
+        client_ip: Some(client_ip(&req).to_string()),
+    };
+    let outcome = web::block(move || -> Result<CreateOutcome, AppError> {
+        let mut conn = pool.get()?;
+        // Checked with the other fields, so that every problem is reported at once.
+        if let Some(name) = &name {
+            if tokens::name_taken(&mut conn, &project_id, name.as_str())? {
+                errors.name = Some(DUPLICATE_NAME.into());
+            }
+        }
+        let (Some(name), Some(role), Some(description), false) =
+            (name, role, description, errors.any())
+        else {
+            return Ok(CreateOutcome::Invalid(errors));
+        };
+        let spec = NewTokenSpec {
+            project_id: project_id.clone(),
+            name,
+            role,
+            description,
+            lifetime_secs: lifetime,
+        };
+        match service::create_token(&mut conn, now, &spec, &actor) {
+            Ok((secret, record)) => {
+                let (_, total) = tokens::list_active(&mut conn, &project_id, 0, 0)?;
+                Ok(CreateOutcome::Created {
+                    secret,
+                    record: Box::new(record),
+                    total,
+                })
+            }
+            // Lost a race with another request that took the name a moment ago.
+            Err(AppError::Conflict { .. }) => Ok(CreateOutcome::Invalid(FormErrors {
+                name: Some(DUPLICATE_NAME.into()),
+                ..FormErrors::default()
+            })),
+            Err(err) => Err(err),
+        }
+    })
+    .await??;
+
+    let (secret, record, total) = match outcome {
+        CreateOutcome::Invalid(errors) => {
+            return Ok(render_form(&who, &projects, &access, form, errors, now));
+        }
+        CreateOutcome::Created {
+            secret,
+            record,
+            total,
+        } => (secret, record, total),
+    };
+    let created = CreatedView {
+        value: secret.expose(),
+        name: record.name.clone(),
+        role_label: record.role().label(),
+        project_name: access.project.name.clone(),
+        expires: record.expires_at.map(Moment::date),
+        tokens_url: tokens_url(&access.project.id),
+        full_page: !who.htmx,
+    };
+    if !who.htmx {
+        let page = CreatedPage {
+            layout: Layout::signed_in(
+                format!("Access token created · {}", access.project.name),
+                &who,
+                &projects,
+                Some(&access),
+            ),
+            tokens_url: tokens_url(&access.project.id),
+            c: created,
+        };
+        return Ok(render::secret_page_with_status(StatusCode::OK, &page));
+    }
+    let mut row = TokenRow::new(&record, &Viewer::new(&who, &access), now);
+    row.new = true;
+    let (new_row, list) = if total == 1 {
+        // The page showed the empty state: replace the whole section.
+        let list = ListView {
+            oob: true,
+            ..ListView::new(vec![row], &access, None)
+        };
+        (None, Some(list))
+    } else if htmx_current_page(&req) == 1 {
+        (Some(row), None)
+    } else {
+        // Newest tokens are on page 1; a later page stays as it is.
+        (None, None)
+    };
+    Ok(render::secret_page_with_status(
+        StatusCode::OK,
+        &CreatedFragment {
+            c: created,
+            new_row,
+            list,
+        },
+    ))
+}
+
+// ---------- Delete ----------
+
+pub struct DeleteView {
+    pub token_id: String,
+    pub name: String,
+    pub csrf: String,
+    pub full_page: bool,
+    /// `DELETE` target for htmx.
+    pub delete_url: String,
+    /// `POST` target of the plain form.
+    pub post_url: String,
+    pub tokens_url: String,
+}
+
+#[derive(Template)]
+#[template(path = "token_delete.html")]
+struct DeletePage {
+    layout: Layout,
+    tokens_url: String,
+    d: DeleteView,
+}
+
+#[derive(Template)]
+#[template(path = "partials/delete_dialog.html")]
+struct DeleteFragment {
+    d: DeleteView,
+}
+
+#[derive(Template)]
+#[template(path = "token_deleted_fragment.html")]
+struct DeletedFragment {
+    /// The empty state, out of band, when the last token is gone.
+    list: Option<ListView>,
+}
+
+/// The active token `token_id` of the project, if this account may delete it.
+async fn deletable_token(
+    state: &web::Data<AppState>,
+    who: &SignedIn,
+    access: &ProjectAccess,
+    token_id: &str,
+) -> Result<TokenRecord, HtmlError> {
+    let pool = state.pool.clone();
+    let project_id = access.project.id.clone();
+    let token_id = token_id.to_owned();
+    let token = web::block(move || -> Result<_, AppError> {
+        let mut conn = pool.get()?;
+        tokens::find_active(&mut conn, &project_id, &token_id)?.ok_or(AppError::NotFound)
+    })
+    .await??;
+    let own = token.created_by_account_id.as_deref() == Some(who.user.account_id.as_str());
+    if !access.role.can_manage_token(own) {
+        return Err(HtmlError::Forbidden);
+    }
+    Ok(token)
+}
+
+/// `GET /projects/{project_id}/tokens/{token_id}/delete`: the confirmation, as a dialog or a full page.
+pub async fn confirm_delete(
+    state: web::Data<AppState>,
+    who: SignedIn,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, HtmlError> {
+    let (project_id, token_id) = path.into_inner();
+    let (projects, access) = project_access(&state, &who, &project_id).await?;
+    let token = deletable_token(&state, &who, &access, &token_id).await?;
+    let url = tokens_url(&access.project.id);
+    let d = DeleteView {
+        token_id: token.id.clone(),
+        name: token.name.clone(),
+        csrf: who.csrf_token(),
+        full_page: !who.htmx,
+        delete_url: format!("{url}/{}", token.id),
+        post_url: format!("{url}/{}/delete", token.id),
+        tokens_url: url.clone(),
+    };
+    if who.htmx {
+        return Ok(render::page(&DeleteFragment { d }));
+    }
+    Ok(render::page(&DeletePage {
+        layout: Layout::signed_in(
+            format!("Delete access token · {}", access.project.name),
+            &who,
+            &projects,
+            Some(&access),
+        ),
+        tokens_url: url,
+        d,
+    }))
+}
+
+/// The one way the console deletes a token: permission check, then the service's soft delete with its
+/// audit event. Anything that caches token verification must be invalidated here.
+/// Returns how many active tokens the project has left.
+async fn delete_token(
+    req: &HttpRequest,
+    state: &web::Data<AppState>,
+    who: &SignedIn,
+    access: &ProjectAccess,
+    token_id: &str,
+) -> Result<i64, HtmlError> {
+    deletable_token(state, who, access, token_id).await?;
+    let pool = state.pool.clone();
+    let now = state.clock.now_ms();
+    let project_id = access.project.id.clone();
+    let token_id = token_id.to_owned();
+    let actor = Actor {
+        account_id: Some(who.user.account_id.clone()),
+        name: who.user.email.clone(),
+        issuer_email: who.user.email.clone(),
+        client_ip: Some(client_ip(req).to_string()),
+    };
+    let left = web::block(move || -> Result<i64, AppError> {
+        let mut conn = pool.get()?;
+        service::delete_token(
+            &mut conn,
+            now,
+            &project_id,
+            &token_id,
+            &actor,
+            DeletedVia::Console,
+        )?;
+        let (_, left) = tokens::list_active(&mut conn, &project_id, 0, 0)?;
+        Ok(left)
+    })
+    .await??;
+    Ok(left)
+}
+
+/// `DELETE /projects/{project_id}/tokens/{token_id}` (htmx; CSRF in the `X-CSRF-Token` header, as
+/// `hx-delete` sends no body): the row is removed in place and the confirmation closed.
+#[tracing::instrument(name = "delete_token", skip_all)]
+pub async fn delete(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    who: SignedIn,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, HtmlError> {
+    who.require_csrf(&req, None)?;
+    let (project_id, token_id) = path.into_inner();
+    let (_, access) = project_access(&state, &who, &project_id).await?;
+    let left = delete_token(&req, &state, &who, &access, &token_id).await?;
+    let list = (left == 0).then(|| ListView {
+        oob: true,
+        ..ListView::new(Vec::new(), &access, None)
+    });
+    Ok(render::page(&DeletedFragment { list }))
+}
+
+#[derive(serde::Deserialize)]
+pub struct DeleteForm {
+    csrf_token: Option<String>,
+}
+
+/// `POST /projects/{project_id}/tokens/{token_id}/delete` (plain form): delete, then back to the list.
+#[tracing::instrument(name = "delete_token_form", skip_all)]
+pub async fn delete_form(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    who: SignedIn,
+    path: web::Path<(String, String)>,
+    form: web::Form<DeleteForm>,
+) -> Result<HttpResponse, HtmlError> {
+    who.require_csrf(&req, form.csrf_token.as_deref())?;
+    let (project_id, token_id) = path.into_inner();
+    let (_, access) = project_access(&state, &who, &project_id).await?;
+    delete_token(&req, &state, &who, &access, &token_id).await?;
+    Ok(render::see_other(&tokens_url(&access.project.id)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // 2025-11-22 14:03:00 UTC
+    const NOW: i64 = 1_763_820_180_000;
+
+    #[test]
+    fn fixed_expirations_are_whole_days() {
+        assert_eq!(parse_expiration("never", "", NOW), Ok(None));
+        assert_eq!(parse_expiration("", "2030-01-01", NOW), Ok(None));
+        assert_eq!(parse_expiration("7", "", NOW), Ok(Some(7 * 86_400)));
+        assert_eq!(parse_expiration("30", "", NOW), Ok(Some(30 * 86_400)));
+        assert_eq!(parse_expiration("90", "", NOW), Ok(Some(90 * 86_400)));
+        assert_eq!(
+            parse_expiration("365", "", NOW),
+            Err((ExpirationField::Expiration, "Choose an expiration."))
+        );
+    }
+
+    #[test]
+    fn a_custom_date_lasts_until_the_end_of_that_day() {
+        let secs = parse_expiration("custom", "2025-11-23", NOW)
+            .unwrap()
+            .unwrap();
+        let expires_at = NOW + secs * 1000;
+        assert_eq!(format::exact(expires_at), "2025-11-23 23:59 UTC");
+        assert_eq!(format::date(expires_at), "Nov 23, 2025");
+    }
+
+    #[test]
+    fn a_custom_date_must_be_in_the_next_ten_years() {
+        let err = |date: &str| parse_expiration("custom", date, NOW).unwrap_err();
+        assert_eq!(err(""), (ExpirationField::ExpiresOn, "Enter a date."));
+        assert_eq!(
+            err("23.11.2025"),
+            (ExpirationField::ExpiresOn, "Enter a date as YYYY-MM-DD.")
+        );
+        assert_eq!(
+            err("2025-11-22"),
+            (ExpirationField::ExpiresOn, "Choose a date after today.")
+        );
+        assert_eq!(
+            err("2024-01-01"),
+            (ExpirationField::ExpiresOn, "Choose a date after today.")
+        );
+        assert_eq!(
+            err("2035-11-23"),
+            (
+                ExpirationField::ExpiresOn,
+                "Choose a date at most 10 years from today."
+            )
+        );
+        assert!(parse_expiration("custom", "2035-11-22", NOW).is_ok());
+    }
+
+    #[test]
+    fn page_numbers_default_to_the_first() {
+        assert_eq!(requested_page(""), 1);
+        assert_eq!(requested_page("page=3"), 3);
+        assert_eq!(requested_page("page=0"), 1);
+        assert_eq!(requested_page("page=-2"), 1);
+        assert_eq!(requested_page("page=abc"), 1);
+        assert_eq!(requested_page("page=99999999999999999999"), 1);
+    }
+
+    #[test]
+    fn the_pager_appears_only_for_more_than_one_page() {
+        assert!(pager("p", 1, 50, 50).is_none());
+        let first = pager("p", 1, 60, 50).unwrap();
+        assert_eq!((first.first, first.last, first.pages), (1, 50, 2));
+        assert_eq!(first.prev, None);
+        assert_eq!(first.next.as_deref(), Some("/projects/p/tokens?page=2"));
+        let second = pager("p", 2, 60, 10).unwrap();
+        assert_eq!((second.first, second.last), (51, 60));
+        assert_eq!(second.prev.as_deref(), Some("/projects/p/tokens?page=1"));
+        assert_eq!(second.next, None);
+    }
+}
