@@ -91,4 +91,3 @@ async fn login_page_is_accessible_and_error_free() {
     b.screenshot("login-page").await;
     b.finish().await;
 }
-

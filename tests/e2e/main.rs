@@ -5,3 +5,5 @@ mod common;
 
 mod harness;
 mod login;
+mod nojs;
+mod tokens;

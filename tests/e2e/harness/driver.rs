@@ -174,7 +174,8 @@ fn spawn_until_ready(chromedriver: &Path) -> Result<u16, String> {
                 return Ok(port);
             }
             if let Ok(Some(status)) = child.try_wait() {
-                last_error = format!("chromedriver exited with {status} (see target/e2e/chromedriver.log)");
+                last_error =
+                    format!("chromedriver exited with {status} (see target/e2e/chromedriver.log)");
                 break;
             }
             if Instant::now() > deadline {

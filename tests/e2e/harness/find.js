@@ -1,5 +1,6 @@
 // Finds what a person would find on the page, run through WebDriver's execute-script:
-//   arguments[0]  kind: "field" | "button" | "link" | "dialog" | "heading" | "row" | "option"
+//   arguments[0]  kind: "field" | "button" | "link" | "control" (a button or a link: what a person
+//                 clicks) | "dialog" | "heading" | "row" | "option"
 //   arguments[1]  the visible words: a label, a button's or link's name, a dialog's heading, a token name
 //   arguments[2]  an element to search in, or null for "what a person can reach": the open modal dialog
 //                 if there is one (everything behind it is inert), else the whole document.
@@ -12,6 +13,11 @@ var scope = arguments[2];
 
 function norm(s) {
   return (s || "").replace(/\s+/g, " ").trim();
+}
+
+// What a person reads: rendered text (a block-level hint starts a new word), else the raw text.
+function visibleText(el) {
+  return norm(el.innerText) || norm(el.textContent);
 }
 
 function shown(el) {
@@ -31,13 +37,13 @@ function accessibleName(el) {
   if (el.hasAttribute("aria-label")) return norm(el.getAttribute("aria-label"));
   if (el.matches("input[type=submit], input[type=button], input[type=reset]")) return norm(el.value);
   if (el.labels && el.labels.length) {
-    return norm(Array.from(el.labels).map(function (l) { return l.textContent; }).join(" "));
+    return norm(Array.from(el.labels).map(visibleText).join(" "));
   }
   if (el.tagName === "DIALOG") {
     var heading = el.querySelector("h1, h2, h3, h4, h5, h6");
-    return heading ? norm(heading.textContent) : "";
+    return heading ? visibleText(heading) : "";
   }
-  return norm(el.textContent) || norm(el.getAttribute("title"));
+  return visibleText(el) || norm(el.getAttribute("title"));
 }
 
 function startsWithWords(candidate) {
@@ -78,7 +84,7 @@ function fields() {
   // A control named by its <label> (the label must be visible: a person reads it), by aria-label,
   // or a group (fieldset / radiogroup) named by its legend or aria-labelledby.
   var byLabel = best(all("label").filter(shown).map(function (label) {
-    return [label, norm(label.textContent)];
+    return [label, visibleText(label)];
   })).map(function (label) { return label.control; }).filter(Boolean);
   if (byLabel.length) return byLabel;
   var byAria = best(all("input[aria-label], select[aria-label], textarea[aria-label]").map(function (el) {
@@ -87,14 +93,14 @@ function fields() {
   if (byAria.length) return byAria;
   return best(all("fieldset, [role=radiogroup], [role=group]").filter(shown).map(function (group) {
     var legend = group.tagName === "FIELDSET" ? group.querySelector("legend") : null;
-    return [group, legend ? norm(legend.textContent) : accessibleName(group)];
+    return [group, legend ? visibleText(legend) : accessibleName(group)];
   }));
 }
 
 function rows() {
   // A token's row: its first cell (the Name column) reads the token name.
   return best(all("tbody tr").filter(shown).map(function (row) {
-    return [row, row.cells.length ? norm(row.cells[0].textContent) : ""];
+    return [row, row.cells.length ? visibleText(row.cells[0]) : ""];
   }));
 }
 
@@ -107,6 +113,7 @@ switch (kind) {
   case "field": found = fields(); break;
   case "button": found = named("button, input[type=submit], input[type=button], [role=button]"); break;
   case "link": found = named("a[href]"); break;
+  case "control": found = named("button, input[type=submit], input[type=button], [role=button], a[href]"); break;
   case "dialog": found = named("dialog", function (d) { return d.open; }); break;
   case "heading": found = named("h1, h2, h3, h4, h5, h6"); break;
   case "row": found = rows(); break;

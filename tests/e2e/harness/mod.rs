@@ -75,6 +75,8 @@ pub enum Kind {
     Field,
     Button,
     Link,
+    /// A button or a link: what a person clicks ("Create access token" is a link styled as a button).
+    Control,
     Dialog,
     Heading,
     Row,
@@ -87,6 +89,7 @@ impl Kind {
             Kind::Field => "field",
             Kind::Button => "button",
             Kind::Link => "link",
+            Kind::Control => "control",
             Kind::Dialog => "dialog",
             Kind::Heading => "heading",
             Kind::Row => "row",
@@ -120,7 +123,10 @@ impl Browser {
 
     async fn start(journey: &str, base: &str, javascript: bool) -> Browser {
         let driver_url = &driver::driver().url;
-        let permit = BROWSERS.acquire().await.expect("the browser semaphore is never closed");
+        let permit = BROWSERS
+            .acquire()
+            .await
+            .expect("the browser semaphore is never closed");
         let profile = tempfile::Builder::new()
             .prefix("mlp-e2e-profile-")
             .tempdir()
@@ -262,8 +268,8 @@ impl Browser {
     pub async fn fill(&self, label: &str, value: &str) {
         self.page().fill(label, value).await
     }
-    pub async fn click(&self, button: &str) {
-        self.page().click(button).await
+    pub async fn click(&self, name: &str) {
+        self.page().click(name).await
     }
     pub async fn choose(&self, label: &str, option: &str) {
         self.page().choose(label, option).await
@@ -318,7 +324,8 @@ impl Browser {
                 return;
             }
             if Instant::now() > deadline {
-                self.fail(&format!("the text {text:?} never appeared")).await;
+                self.fail(&format!("the text {text:?} never appeared"))
+                    .await;
             }
             tokio::time::sleep(POLL).await;
         }
@@ -425,15 +432,20 @@ impl Browser {
     }
 
     /// Reads (and so drains) the browser log and fails on SEVERE entries the journey did not expect.
-    pub async fn check_console(&self) {
+    /// Returns how many expected entries (provoked statuses) it let through.
+    pub async fn check_console(&self) -> usize {
         let entries = self
             .driver
             .browser_log()
             .await
             .unwrap_or_else(|e| panic!("[{}] reading the browser log: {e}", self.journey));
-        let bad: Vec<String> = entries
+        let severe: Vec<_> = entries.iter().filter(|e| e.level == "SEVERE").collect();
+        let expected = severe
             .iter()
-            .filter(|e| e.level == "SEVERE")
+            .filter(|e| self.is_expected(e.source.as_deref(), &e.message))
+            .count();
+        let bad: Vec<String> = severe
+            .iter()
             .filter(|e| !self.is_expected(e.source.as_deref(), &e.message))
             .map(|e| {
                 format!(
@@ -451,6 +463,7 @@ impl Browser {
             ))
             .await;
         }
+        expected
     }
 
     fn is_expected(&self, source: Option<&str>, message: &str) -> bool {
@@ -504,7 +517,10 @@ impl Drop for Browser {
 /// "...the server responded with a status of 422 (Unprocessable Content)" → 422
 fn http_status_in(message: &str) -> Option<u16> {
     let rest = &message[message.find("status of ")? + "status of ".len()..];
-    rest.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
+    rest.split(|c: char| !c.is_ascii_digit())
+        .next()?
+        .parse()
+        .ok()
 }
 
 /// Where lookups search: the reachable page, or inside one element.
@@ -581,11 +597,12 @@ impl<'a> Scope<'a> {
         field.send_keys(value).await.expect("typing into a field");
     }
 
-    pub async fn click(&self, button: &str) {
-        let el = self.button(button).await;
+    /// Clicks the button or link named `name`.
+    pub async fn click(&self, name: &str) {
+        let el = self.find(Kind::Control, name).await;
         el.click()
             .await
-            .unwrap_or_else(|e| panic!("[{}] clicking {button:?}: {e}", self.browser.journey));
+            .unwrap_or_else(|e| panic!("[{}] clicking {name:?}: {e}", self.browser.journey));
     }
 
     /// Picks `option` of the choice labelled `label`: a `<select>`'s option, or a radio button's label.
@@ -602,16 +619,17 @@ impl<'a> Scope<'a> {
         } else {
             // A radio group: click the option's label, as a person does.
             let radio = inner.field(option).await;
-            let label = self
+            let radio_label = self
                 .browser
                 .js(
                     "var r = arguments[0]; return r.labels && r.labels.length ? r.labels[0] : r;",
                     vec![radio.to_json().expect("element reference")],
                 )
                 .await;
-            let label = WebElement::from_json(label, self.browser.driver.handle().clone())
-                .expect("a radio button's label");
-            label.click().await.expect("choosing a radio button");
+            let radio_label =
+                WebElement::from_json(radio_label, self.browser.driver.handle().clone())
+                    .expect("a radio button's label");
+            radio_label.click().await.expect("choosing a radio button");
             assert!(
                 radio.is_selected().await.unwrap_or(false),
                 "[{}] {option:?} of {label:?} did not get selected",
