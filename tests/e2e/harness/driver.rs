@@ -2,15 +2,16 @@
 //!
 //! Why it is built this way:
 //! - one driver per binary, not per test: starting chromedriver costs ~100 ms, a browser session is cheap on top;
-//! - it is spawned by a thread that lives as long as the process, because `PR_SET_PDEATHSIG` fires when the
-//!   *thread* that forked the child ends, and libtest ends a thread after each test;
-//! - it gets its own process group, so that at exit one `kill(-pgid)` also reaches any Chromium it still owns;
-//! - `atexit` runs on a normal end and on libtest's `process::exit(101)` after a failure; the parent-death
-//!   signal covers a test binary that is killed outright;
+//! - chromedriver runs under a tiny `sh` watchdog that leads a new process group and blocks reading a pipe
+//!   from this binary. However this binary ends — even by SIGKILL — the kernel closes the pipe, the `read`
+//!   returns and the watchdog kills its whole group: chromedriver and every Chromium it started (Chromium
+//!   does not leave the group; only its crashpad handler does, and that one exits with its browser);
+//! - on a normal end, and on libtest's `process::exit(101)` after a failure, an `atexit` hook kills the group
+//!   at once and reaps everything;
 //! - Chromium's helpers (zygotes, renderers, crashpad) outlive the browser process for a moment and are then
-//!   orphans. In a container whose PID 1 does not reap, each would stay a zombie for good. So the test binary
-//!   makes itself a child subreaper: orphans come back to it, the keeper thread reaps them while tests run,
-//!   and at exit whatever is left is killed and reaped.
+//!   orphans. In a container whose PID 1 does not reap, each would stay a zombie. So this binary makes itself
+//!   a child subreaper: orphans come back to it, a keeper thread reaps them while tests run, and at exit
+//!   whatever is left is killed and reaped.
 
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
@@ -19,7 +20,7 @@ use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicI32, Ordering};
-use std::sync::{mpsc, Mutex, OnceLock};
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 extern "C" {
@@ -29,7 +30,6 @@ extern "C" {
     fn waitpid(pid: c_int, status: *mut c_int, options: c_int) -> c_int;
 }
 
-const PR_SET_PDEATHSIG: c_int = 1;
 const PR_SET_CHILD_SUBREAPER: c_int = 36;
 const SIGKILL: c_int = 9;
 const WNOHANG: c_int = 1;
@@ -112,12 +112,11 @@ fn start() -> Result<Driver, String> {
 
     // SAFETY: a plain prctl on this process.
     unsafe { prctl(PR_SET_CHILD_SUBREAPER, 1 as c_ulong) };
-    let (tx, rx) = mpsc::channel();
+    let port = spawn_until_ready(&chromedriver)?;
     std::thread::Builder::new()
-        .name("chromedriver-keeper".into())
+        .name("orphan-reaper".into())
         .spawn(move || {
-            let _ = tx.send(spawn_until_ready(&chromedriver));
-            // Outlive every test (the driver's parent-death signal is tied to this thread) and reap orphans.
+            // Reaps the zombies of Chromium helpers handed to us as the subreaper, while tests run.
             loop {
                 std::thread::sleep(Duration::from_millis(500));
                 for pid in orphans().into_iter().filter(|o| o.zombie).map(|o| o.pid) {
@@ -126,16 +125,20 @@ fn start() -> Result<Driver, String> {
                 }
             }
         })
-        .map_err(|e| format!("cannot start the chromedriver thread: {e}"))?;
-    let port = rx
-        .recv()
-        .map_err(|_| "the chromedriver thread died".to_owned())??;
+        .map_err(|e| format!("cannot start the reaper thread: {e}"))?;
     Ok(Driver {
         url: format!("http://127.0.0.1:{port}"),
         port,
         chromium,
     })
 }
+
+/// `$1` chromedriver, `$2` port. No --allowed-ips / --allowed-origins: with either, chromedriver listens
+/// on every interface instead of loopback only.
+const WATCHDOG: &str = r#""$1" "--port=$2" --log-level=WARNING </dev/null &
+read -r _
+kill -KILL 0
+"#;
 
 fn spawn_until_ready(chromedriver: &Path) -> Result<u16, String> {
     let log_dir = super::artifacts_dir();
@@ -145,22 +148,18 @@ fn spawn_until_ready(chromedriver: &Path) -> Result<u16, String> {
         let port = free_port().map_err(|e| format!("no free loopback port: {e}"))?;
         let log = std::fs::File::create(log_dir.join("chromedriver.log"))
             .map_err(|e| format!("cannot write {}: {e}", log_dir.display()))?;
-        let mut command = Command::new(chromedriver);
+        let mut command = Command::new("/bin/sh");
         command
-            .arg(format!("--port={port}"))
-            // No --allowed-ips / --allowed-origins: with either, chromedriver listens on every interface.
-            .arg("--log-level=WARNING")
-            .stdin(Stdio::null())
+            .arg("-c")
+            .arg(WATCHDOG)
+            .arg("chromedriver-watchdog")
+            .arg(chromedriver)
+            .arg(port.to_string())
+            // Our end of this pipe lives in CHILD until the process is gone.
+            .stdin(Stdio::piped())
             .stdout(log.try_clone().map_err(|e| e.to_string())?)
             .stderr(log)
             .process_group(0);
-        // SAFETY: prctl is async-signal-safe; nothing else runs between fork and exec.
-        unsafe {
-            command.pre_exec(|| {
-                prctl(PR_SET_PDEATHSIG, SIGKILL as c_ulong);
-                Ok(())
-            });
-        }
         let mut child = command
             .spawn()
             .map_err(|e| format!("cannot start {}: {e}", chromedriver.display()))?;
@@ -244,7 +243,7 @@ struct Orphan {
     zombie: bool,
 }
 
-/// Our children other than chromedriver: Chromium helpers handed to us as the subreaper.
+/// Our children other than the watchdog: chromedriver and Chromium processes handed to us as the subreaper.
 fn orphans() -> Vec<Orphan> {
     let me = std::process::id().to_string();
     let driver = CHILD_PID.load(Ordering::SeqCst);
@@ -277,7 +276,7 @@ extern "C" fn stop_at_exit() {
     };
     if let Some(mut child) = child {
         if let Ok(pid) = c_int::try_from(child.id()) {
-            // SAFETY: signals our own process group (chromedriver and anything it started).
+            // SAFETY: signals the watchdog's process group (it, chromedriver, and any Chromium left).
             unsafe { kill(-pid, SIGKILL) };
         }
         // Reap it, so no zombie outlives the binary.

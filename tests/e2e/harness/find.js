@@ -1,6 +1,6 @@
 // Finds what a person would find on the page, run through WebDriver's execute-script:
-//   arguments[0]  kind: "field" | "button" | "link" | "control" (a button or a link: what a person
-//                 clicks) | "dialog" | "heading" | "row" | "option"
+//   arguments[0]  kind: "field" | "button" | "control" (a button or a link: what a person clicks)
+//                 | "dialog" | "heading" | "row" | "option"
 //   arguments[1]  the visible words: a label, a button's or link's name, a dialog's heading, a token name
 //   arguments[2]  an element to search in, or null for "what a person can reach": the open modal dialog
 //                 if there is one (everything behind it is inert), else the whole document.
@@ -112,7 +112,6 @@ var found;
 switch (kind) {
   case "field": found = fields(); break;
   case "button": found = named("button, input[type=submit], input[type=button], [role=button]"); break;
-  case "link": found = named("a[href]"); break;
   case "control": found = named("button, input[type=submit], input[type=button], [role=button], a[href]"); break;
   case "dialog": found = named("dialog", function (d) { return d.open; }); break;
   case "heading": found = named("h1, h2, h3, h4, h5, h6"); break;

@@ -74,7 +74,6 @@ const README_SCREENSHOTS: &[&str] = &["tokens-page", "show-once-dialog"];
 pub enum Kind {
     Field,
     Button,
-    Link,
     /// A button or a link: what a person clicks ("Create access token" is a link styled as a button).
     Control,
     Dialog,
@@ -88,7 +87,6 @@ impl Kind {
         match self {
             Kind::Field => "field",
             Kind::Button => "button",
-            Kind::Link => "link",
             Kind::Control => "control",
             Kind::Dialog => "dialog",
             Kind::Heading => "heading",
@@ -252,9 +250,6 @@ impl Browser {
     }
     pub async fn button(&self, name: &str) -> WebElement {
         self.page().button(name).await
-    }
-    pub async fn link(&self, text: &str) -> WebElement {
-        self.page().link(text).await
     }
     pub async fn dialog(&self, heading: &str) -> WebElement {
         self.page().dialog(heading).await
@@ -579,9 +574,6 @@ impl<'a> Scope<'a> {
     }
     pub async fn button(&self, name: &str) -> WebElement {
         self.find(Kind::Button, name).await
-    }
-    pub async fn link(&self, text: &str) -> WebElement {
-        self.find(Kind::Link, text).await
     }
     pub async fn dialog(&self, heading: &str) -> WebElement {
         self.find(Kind::Dialog, heading).await
