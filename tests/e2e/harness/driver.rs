@@ -104,8 +104,8 @@ fn start() -> Result<Driver, String> {
         };
         return Err(format!(
             "browser tests cannot run: missing {}. Run `scripts/test` (it installs Debian's `chromium` and \
-             `chromium-driver` with apt-get) or `apt-get install chromium chromium-driver`; \
-             CHROME_BIN / CHROMEDRIVER point elsewhere ({why}).",
+             `chromium-driver` with apt-get), or `apt-get install chromium chromium-driver`, or set \
+             CHROME_BIN / CHROMEDRIVER to where they are ({why}).",
             missing.join(" and ")
         ));
     }

@@ -354,6 +354,12 @@ impl Browser {
 
     /// Writes `target/e2e/<name>.png`; the README's two also go to `$MLP_E2E_SCREENSHOTS` when it is set.
     pub async fn screenshot(&self, name: &str) {
+        // Park the mouse in an empty corner: where the last click was, a row would show its hover colour.
+        self.cdp(
+            "Input.dispatchMouseEvent",
+            json!({ "type": "mouseMoved", "x": 1, "y": 700 }),
+        )
+        .await;
         let path = artifacts_dir().join(format!("{name}.png"));
         self.driver
             .screenshot(&path)
