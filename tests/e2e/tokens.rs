@@ -211,6 +211,7 @@ async fn create_shows_the_value_once_and_adds_the_row_without_reload() {
     let b = signed_in(&app, "create-token", &app.owner.email).await;
     mark_page(&b).await;
 
+    let opener = b.page().find(Kind::Control, "Create access token").await;
     let dialog = open_create_dialog(&b).await;
     b.axe("the open create dialog").await;
     b.screenshot("create-dialog").await;
@@ -228,6 +229,11 @@ async fn create_shows_the_value_once_and_adds_the_row_without_reload() {
         Some("true"),
         "the value is read-only"
     );
+    b.wait_until(
+        "the focus to move to the value",
+        "return !!document.activeElement && document.activeElement.id === 'token-value';",
+    )
+    .await;
     b.within(&shown).button("Copy").await;
     b.within(&shown).button("Ready").await;
     assert!(b.text().await.contains(WARNING), "the show-once warning");
@@ -248,6 +254,10 @@ async fn create_shows_the_value_once_and_adds_the_row_without_reload() {
     let row = b.row("batch-scoring").await;
     assert!(row.text().await.unwrap().contains("Administrator"));
     b.row("nightly-training").await;
+    assert!(
+        b.has_focus(&opener).await,
+        "the focus is back on Create access token"
+    );
     assert_not_reloaded(&b).await;
     assert_eq!(b.path().await, app.tokens_path());
     b.screenshot("token-created").await;
