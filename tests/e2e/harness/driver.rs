@@ -178,7 +178,8 @@ fn spawn_until_ready(chromedriver: &Path) -> Result<u16, String> {
                 break;
             }
             if Instant::now() > deadline {
-                let _ = child.kill();
+                // Closing our end of the pipe makes the watchdog kill its group, chromedriver with it.
+                drop(child.stdin.take());
                 let _ = child.wait();
                 last_error = "chromedriver did not answer /status within 15 s".into();
                 break;
