@@ -1,0 +1,9 @@
+//! Browser journeys: the real console driven in headless Chromium through chromedriver, as a person uses it.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod harness;
+mod login;
+mod nojs;
+mod tokens;

@@ -1,0 +1,100 @@
+//! Journeys in a profile with JavaScript disabled: plain forms and full pages must do the whole job.
+
+use crate::common::{TestApp, PASSWORD};
+use crate::harness::{Browser, Kind};
+use crate::login::log_in;
+use mlp_console::domain::secret::{digest_of, parse_kind, SecretKind};
+
+async fn signed_in_without_js(app: &TestApp, journey: &str) -> Browser {
+    let b = Browser::open_without_js(journey, &app.address).await;
+    log_in(&b, &app.owner.email, PASSWORD).await;
+    b.wait_for_path(&app.tokens_path()).await;
+    // Proof that scripts really are off: the <noscript> "Go" button of the project switcher is shown.
+    b.button("Go").await;
+    b
+}
+
+#[tokio::test]
+async fn without_js_create_shows_the_value_once_on_a_full_page() {
+    let app = TestApp::spawn().await;
+    app.token("existing", "user");
+    let b = signed_in_without_js(&app, "nojs-create").await;
+
+    b.click("Create access token").await;
+    b.wait_for_path(&format!("{}/new", app.tokens_path())).await;
+    let dialog = b.dialog("Create access token").await;
+    b.within(&dialog).fill("Name", "from-a-plain-form").await;
+    b.within(&dialog).choose("Role", "Administrator").await;
+    b.within(&dialog).click("Create").await;
+
+    let shown = b.dialog("Access token created").await;
+    assert!(
+        b.title().await.contains("Access token created"),
+        "a full page"
+    );
+    let value = b
+        .within(&shown)
+        .field("Token value")
+        .await
+        .value()
+        .await
+        .unwrap()
+        .unwrap_or_default();
+    assert_eq!(
+        parse_kind(&value).ok(),
+        Some(SecretKind::Access),
+        "{value:?}"
+    );
+    let mut conn = app.pool().get().unwrap();
+    let record = mlp_console::db::tokens::find_active_by_digest(&mut conn, &digest_of(&value))
+        .unwrap()
+        .expect("the shown value is the new token");
+    assert_eq!(record.name, "from-a-plain-form");
+    b.wait_for_text("Select the value and copy it (Ctrl+C).")
+        .await;
+    b.wait_for_text("After closing this window, it will be impossible to restore the token value.")
+        .await;
+    b.screenshot("nojs-show-once").await;
+
+    b.within(&shown).click("Ready").await;
+
+    b.wait_for_path(&app.tokens_path()).await;
+    let row = b.row("from-a-plain-form").await;
+    assert!(row.text().await.unwrap().contains("Administrator"));
+    assert!(
+        !b.driver.source().await.unwrap().contains(&value),
+        "the value is not shown again"
+    );
+    b.finish().await;
+}
+
+#[tokio::test]
+async fn without_js_delete_asks_on_a_confirmation_page() {
+    let app = TestApp::spawn().await;
+    app.token("stays", "user");
+    app.token("goes", "user");
+    let b = signed_in_without_js(&app, "nojs-delete").await;
+
+    // Cancel first: nothing changes.
+    let row = b.row("goes").await;
+    b.within(&row).click("Delete").await;
+    let dialog = b.dialog("Delete access token").await;
+    assert!(dialog.text().await.unwrap().contains("“goes”"));
+    assert!(b.path().await.ends_with("/delete"), "a confirmation page");
+    b.screenshot("nojs-delete").await;
+    b.within(&dialog).click("Cancel").await;
+    b.wait_for_path(&app.tokens_path()).await;
+
+    let row = b.row("goes").await;
+    b.within(&row).click("Delete").await;
+    let dialog = b.dialog("Delete access token").await;
+    b.within(&dialog).click("Confirm").await;
+
+    b.wait_for_path(&app.tokens_path()).await;
+    b.row("stays").await;
+    assert!(
+        b.page().is_absent(Kind::Row, "goes").await,
+        "the row is gone"
+    );
+    b.finish().await;
+}
