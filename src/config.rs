@@ -27,6 +27,9 @@ pub struct Settings {
     /// Mark the session cookie Secure (serve over HTTPS).
     #[arg(long, global = true, env = "MLP_COOKIE_SECURE", default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
     pub cookie_secure: bool,
+    /// Stop gracefully on SIGINT/SIGTERM; off in tests, where Ctrl-C must stop the test binary, not the app.
+    #[arg(skip = true)]
+    pub handle_signals: bool,
     /// Log filter, e.g. `info` or `mlp_console=debug`.
     #[arg(long, global = true, env = "MLP_LOG", default_value = "info")]
     pub log: String,
@@ -40,6 +43,7 @@ impl Settings {
             database_url: database_path.display().to_string(),
             secret_key: Some("test-secret-key-test-secret-key-test-secret-key-0123456789".into()),
             cookie_secure: false,
+            handle_signals: false,
             log: "warn".into(),
         }
     }

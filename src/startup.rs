@@ -117,8 +117,13 @@ impl Application {
                 .configure(crate::api::routes)
                 .configure(web::routes)
         })
-        .listen(listener)?
-        .run();
+        .listen(listener)?;
+        let server = if settings.handle_signals {
+            server
+        } else {
+            server.disable_signals()
+        };
+        let server = server.run();
         tracing::info!(port, "mlp-console listening");
         let last_used_writer = tokio::spawn(crate::auth::last_used::run_flusher(state.clone()));
         Ok(Application {

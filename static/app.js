@@ -69,7 +69,19 @@
     if (lost !== null && !(active && active.closest("dialog"))) restoreFocus(lost);
   }
 
-  document.addEventListener("htmx:after:swap", openPendingDialogs);
+  // Copy buttons need this script, so the page ships them hidden and only a scripted page shows them.
+  function revealCopyButtons() {
+    document.querySelectorAll("button[data-copy][hidden]").forEach(function (button) {
+      button.hidden = false;
+    });
+  }
+
+  function onPageChange() {
+    revealCopyButtons();
+    openPendingDialogs();
+  }
+
+  document.addEventListener("htmx:after:swap", onPageChange);
 
   // A [data-close-dialog] button is a "Cancel": it closes without submitting anything.
   document.addEventListener("click", function (evt) {
@@ -140,8 +152,8 @@
   });
 
   if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", openPendingDialogs);
+    document.addEventListener("DOMContentLoaded", onPageChange);
   } else {
-    openPendingDialogs();
+    onPageChange();
   }
 })();
