@@ -5,3 +5,4 @@ mod common;
 
 mod login;
 mod tokens;
+mod triage;
