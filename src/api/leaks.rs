@@ -198,7 +198,13 @@ pub async fn delete_named(
     req: HttpRequest,
     bearer: BearerToken,
 ) -> Result<HttpResponse, ApiError> {
-    tokens::delete(state, req, bearer, web::Path::from("revoke-leaked".to_owned())).await
+    tokens::delete(
+        state,
+        req,
+        bearer,
+        web::Path::from("revoke-leaked".to_owned()),
+    )
+    .await
 }
 
 #[cfg(test)]
@@ -223,15 +229,23 @@ mod tests {
     #[test]
     fn a_report_has_exactly_one_of_token_and_tokens() {
         assert_eq!(report(Some("a"), None).values().unwrap(), ["a"]);
-        assert_eq!(report(None, Some(vec!["a", "b"])).values().unwrap().len(), 2);
+        assert_eq!(
+            report(None, Some(vec!["a", "b"])).values().unwrap().len(),
+            2
+        );
         assert!(field(report(Some("a"), Some(vec!["b"])).values()).starts_with("body: "));
         assert!(field(report(None, None).values()).starts_with("token: is required"));
     }
 
     #[test]
     fn a_list_holds_one_to_a_hundred_values() {
-        assert!(field(report(None, Some(vec![])).values()).starts_with("tokens: must hold 1 to 100"));
-        assert_eq!(report(None, Some(vec!["x"; 100])).values().unwrap().len(), 100);
+        assert!(
+            field(report(None, Some(vec![])).values()).starts_with("tokens: must hold 1 to 100")
+        );
+        assert_eq!(
+            report(None, Some(vec!["x"; 100])).values().unwrap().len(),
+            100
+        );
         assert!(field(report(None, Some(vec!["x"; 101])).values()).starts_with("tokens: "));
     }
 

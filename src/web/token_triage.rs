@@ -44,7 +44,11 @@ pub struct LastUse {
 impl LastUse {
     /// What the database holds about `token`, merged with the uses noted in memory and not yet
     /// written (`recent`, see `auth::last_used`), which are newer. `None`: never used.
-    pub fn of(token: &TokenRecord, recent: Option<(i64, Vec<IpAddr>)>, now_ms: i64) -> Option<Self> {
+    pub fn of(
+        token: &TokenRecord,
+        recent: Option<(i64, Vec<IpAddr>)>,
+        now_ms: i64,
+    ) -> Option<Self> {
         let (recent_at, recent) = recent.map_or((None, Vec::new()), |(at, ips)| (Some(at), ips));
         let at = token.last_used_at.max(recent_at)?;
         Some(LastUse {
@@ -189,8 +193,12 @@ impl DeletedList {
             if rows.is_empty() && total > 0 {
                 // Past the end: the last page rather than nothing.
                 let last = (total + PAGE_SIZE - 1) / PAGE_SIZE;
-                let (rows, total) =
-                    tokens::list_deleted(&mut conn, &project_id, (last - 1) * PAGE_SIZE, PAGE_SIZE)?;
+                let (rows, total) = tokens::list_deleted(
+                    &mut conn,
+                    &project_id,
+                    (last - 1) * PAGE_SIZE,
+                    PAGE_SIZE,
+                )?;
                 return Ok((rows, total, last));
             }
             Ok((rows, total, requested))
@@ -369,11 +377,13 @@ pub async fn find(
         found: record.as_ref().map(|r| r.name.clone()),
     };
     let found = record.map(|record| FoundList {
-        rows: vec![TokenRow::new(&record, &Viewer::new(&who, &access), now).with_recent_use(
-            &record,
-            &state.last_used,
-            now,
-        )],
+        rows: vec![
+            TokenRow::new(&record, &Viewer::new(&who, &access), now).with_recent_use(
+                &record,
+                &state.last_used,
+                now,
+            ),
+        ],
         tokens_url: tokens_url(&access.project.id),
         oob: who.htmx,
     });
@@ -463,9 +473,15 @@ mod tests {
     fn deleted_pages_keep_the_switch_on() {
         assert!(deleted_pager("p", 1, 50, 50).is_none());
         let first = deleted_pager("p", 1, 51, 50).unwrap();
-        assert_eq!(first.next.as_deref(), Some("/projects/p/tokens?deleted=1&page=2"));
+        assert_eq!(
+            first.next.as_deref(),
+            Some("/projects/p/tokens?deleted=1&page=2")
+        );
         let second = deleted_pager("p", 2, 51, 1).unwrap();
         assert_eq!((second.first, second.last), (51, 51));
-        assert_eq!(second.prev.as_deref(), Some("/projects/p/tokens?deleted=1&page=1"));
+        assert_eq!(
+            second.prev.as_deref(),
+            Some("/projects/p/tokens?deleted=1&page=1")
+        );
     }
 }

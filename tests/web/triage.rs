@@ -185,7 +185,10 @@ async fn show_deleted_lists_who_when_and_how_for_every_member_without_actions() 
         "Deleted tokens · alpha · ML Platform"
     );
     assert_eq!(switch_state(&doc), ("true".into(), "0".into()));
-    let headers: Vec<String> = doc.select(&sel(".deleted-tokens thead th")).map(text).collect();
+    let headers: Vec<String> = doc
+        .select(&sel(".deleted-tokens thead th"))
+        .map(text)
+        .collect();
     assert_eq!(
         headers,
         ["Name", "Role", "Created", "Deleted", "Deleted by", "How"]
@@ -217,7 +220,11 @@ async fn show_deleted_lists_who_when_and_how_for_every_member_without_actions() 
         ],
         "most recently deleted first"
     );
-    assert_eq!(count(&doc, "#token-rows"), 0, "the active list is not shown");
+    assert_eq!(
+        count(&doc, "#token-rows"),
+        0,
+        "the active list is not shown"
+    );
     assert_eq!(
         count(&doc, "#find-token-value"),
         0,
@@ -294,10 +301,7 @@ fn last_used(doc: &Html, id: &str) -> Option<(String, String, Vec<String>)> {
     Some((
         text(one_in(details, "summary")),
         text(one_in(details, ".last-used-panel time.exact")),
-        details
-            .select(&sel("ol.client-ips li"))
-            .map(text)
-            .collect(),
+        details.select(&sel("ol.client-ips li")).map(text).collect(),
     ))
 }
 
@@ -311,7 +315,10 @@ async fn last_used_details_show_the_exact_time_and_the_last_five_distinct_addres
 
     let doc = page(&owner, &app, &app.tokens_path()).await;
     assert_eq!(last_used(&doc, &id), None);
-    let idle = one(&doc, &format!("#token-{} td.last-used", token_id(&app, "idle")));
+    let idle = one(
+        &doc,
+        &format!("#token-{} td.last-used", token_id(&app, "idle")),
+    );
     assert_eq!(text(idle), "Never");
 
     app.clock.advance(chrono::Duration::milliseconds(7_250));
@@ -356,9 +363,15 @@ async fn last_used_details_show_the_exact_time_and_the_last_five_distinct_addres
         Some((
             "5 minutes ago".into(),
             format::exact_seconds(later),
-            ["2001:db8::7", "127.0.0.1", "10.0.0.1", "10.0.0.2", "10.0.0.3"]
-                .map(String::from)
-                .to_vec()
+            [
+                "2001:db8::7",
+                "127.0.0.1",
+                "10.0.0.1",
+                "10.0.0.2",
+                "10.0.0.3"
+            ]
+            .map(String::from)
+            .to_vec()
         ))
     );
 
@@ -385,7 +398,9 @@ async fn last_used_details_show_the_exact_time_and_the_last_five_distinct_addres
 
 fn assert_no_store(res: &Response) {
     assert_eq!(
-        res.headers().get("cache-control").and_then(|v| v.to_str().ok()),
+        res.headers()
+            .get("cache-control")
+            .and_then(|v| v.to_str().ok()),
         Some("no-store")
     );
 }
@@ -438,7 +453,10 @@ async fn find_by_value_shows_the_token_of_this_project_with_delete_at_hand() {
     assert_eq!(one(&doc, "#find-token-value").value().attr("value"), None);
     let rows: Vec<ElementRef> = doc.select(&sel("#token-list tbody > tr")).collect();
     assert_eq!(rows.len(), 1);
-    assert_eq!(rows[0].value().attr("id"), Some(format!("token-{id}").as_str()));
+    assert_eq!(
+        rows[0].value().attr("id"),
+        Some(format!("token-{id}").as_str())
+    );
     let delete = one_in(rows[0], "td.actions a");
     assert_eq!(text(delete), "Delete");
     assert_eq!(
@@ -494,9 +512,10 @@ async fn find_by_value_answers_the_same_for_anything_but_an_active_token_of_this
     let mut bad_checksum = admin.clone();
     let last = bad_checksum.pop().unwrap();
     bad_checksum.push(if last == 'a' { 'b' } else { 'a' });
-    let unknown = mlp_console::domain::SecretValue::generate(mlp_console::domain::SecretKind::Access)
-        .expose()
-        .to_owned();
+    let unknown =
+        mlp_console::domain::SecretValue::generate(mlp_console::domain::SecretKind::Access)
+            .expose()
+            .to_owned();
 
     let refused = [
         ("malformed", "hello there".to_owned()),
@@ -525,13 +544,20 @@ async fn find_by_value_answers_the_same_for_anything_but_an_active_token_of_this
         if htmx {
             assert_eq!(
                 first.as_deref().map(str::trim),
-                Some(format!(r#"<p class="alert alert-error find-message">{NOT_A_TOKEN}</p>"#).as_str())
+                Some(
+                    format!(r#"<p class="alert alert-error find-message">{NOT_A_TOKEN}</p>"#)
+                        .as_str()
+                )
             );
         }
     }
     // And the valid admin token is still found, so the refusals were not for want of trying.
     let res = find(&owner, &app, &app.project_id, &admin, true).await;
-    assert!(res.text().await.unwrap().contains("Found <strong>ci-admin</strong>"));
+    assert!(res
+        .text()
+        .await
+        .unwrap()
+        .contains("Found <strong>ci-admin</strong>"));
 }
 
 #[tokio::test]
@@ -562,7 +588,10 @@ async fn only_owners_and_admins_may_find_a_token_by_value() {
     let c = app.logged_in(&stranger.email).await;
     let res = find(&c, &app, &app.project_id, &value, false).await;
     assert_eq!(res.status(), 404);
-    assert_eq!(c.get(app.url(&find_path)).send().await.unwrap().status(), 404);
+    assert_eq!(
+        c.get(app.url(&find_path)).send().await.unwrap().status(),
+        404
+    );
 
     // The owner gets the form on a page of its own too, and a post without CSRF is refused.
     let owner = app.logged_in(&app.owner.email).await;
@@ -587,7 +616,10 @@ async fn a_pasted_value_never_reaches_the_logs() {
     let owner = app.logged_in(&app.owner.email).await;
     for htmx in [false, true] {
         for v in [&value, &foreign] {
-            assert_eq!(find(&owner, &app, &app.project_id, v, htmx).await.status(), 200);
+            assert_eq!(
+                find(&owner, &app, &app.project_id, v, htmx).await.status(),
+                200
+            );
         }
     }
     let logs = String::from_utf8_lossy(&logs.lock().unwrap()).into_owned();
@@ -596,7 +628,9 @@ async fn a_pasted_value_never_reaches_the_logs() {
         "the capture works"
     );
     for v in [&value, &foreign] {
-        assert!(!logs.contains(v.as_str()) && !logs.contains(&v[6..]), "a value was logged");
+        assert!(
+            !logs.contains(v.as_str()) && !logs.contains(&v[6..]),
+            "a value was logged"
+        );
     }
 }
-
