@@ -92,9 +92,10 @@ impl Triage {
         access: &ProjectAccess,
         query: &str,
     ) -> Result<Self, HtmlError> {
-        let deleted = match wants_deleted(query) {
-            true => Some(DeletedList::load(state, access, requested_page(query)).await?),
-            false => None,
+        let deleted = if wants_deleted(query) {
+            Some(DeletedList::load(state, access, requested_page(query)).await?)
+        } else {
+            None
         };
         Ok(Triage {
             tokens_url: tokens_url(&access.project.id),
