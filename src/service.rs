@@ -1,8 +1,9 @@
 //! Use cases shared by the console, the API and the CLI: each runs in one transaction and writes its audit event.
 
 use crate::db::audit::{self, event, NewAuditEvent};
+use crate::db::registration_tokens::{self, RegistrationRecord};
 use crate::db::tokens::{self, DeletedVia, NewToken, TokenRecord};
-use crate::domain::{Description, SecretKind, SecretValue, TokenName, TokenRole};
+use crate::domain::{Description, Digest, SecretKind, SecretValue, TokenName, TokenRole};
 use crate::error::{is_unique_violation, AppError};
 use diesel::sqlite::SqliteConnection;
 
@@ -138,5 +139,42 @@ pub fn delete_token(
             },
         )?;
         Ok(token)
+    })
+}
+
+/// What the audit log's `detail` says of a leak-revoked registration token (an access token's says
+/// `leak report`, its deletion route).
+pub const LEAKED_REGISTRATION_DETAIL: &str = "registration token";
+
+/// Ends an unused registration token whose value was reported leaked: it expires now, so its exchange
+/// answers "expired" (a used one made its access token already, which has a value of its own).
+/// Returns the registration when it was ended.
+pub fn revoke_leaked_registration(
+    conn: &mut SqliteConnection,
+    now_ms: i64,
+    digest: &Digest,
+    actor: &Actor,
+) -> Result<Option<RegistrationRecord>, AppError> {
+    conn.immediate_transaction(|conn| {
+        let Some(registration) = registration_tokens::find_by_digest(conn, digest)? else {
+            return Ok(None);
+        };
+        if !registration_tokens::expire_unused(conn, &registration.id, now_ms)? {
+            return Ok(None);
+        }
+        audit::record(
+            conn,
+            &NewAuditEvent {
+                project_id: Some(&registration.project_id),
+                account_id: None,
+                event: event::TOKEN_LEAK_REVOKED,
+                actor: &actor.name,
+                target: Some(&registration.client_name),
+                client_ip: actor.client_ip.as_deref(),
+                detail: Some(LEAKED_REGISTRATION_DETAIL),
+                created_at: now_ms,
+            },
+        )?;
+        Ok(Some(registration))
     })
 }

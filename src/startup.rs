@@ -1,7 +1,7 @@
 //! Wiring: open the database, build the shared state, bind the listener, serve.
 
 use crate::auth::last_used::LastUsedRecorder;
-use crate::auth::ratelimit::LoginLimiter;
+use crate::auth::ratelimit::{ClientLimiter, LoginLimiter};
 use crate::auth::token_cache::TokenCache;
 use crate::clock::{SharedClock, SystemClock};
 use crate::config::Settings;
@@ -29,6 +29,8 @@ pub struct AppState {
     pub token_cache: TokenCache,
     /// Last use of each token, written off the request path (see `auth::last_used`).
     pub last_used: Arc<LastUsedRecorder>,
+    /// Requests per client address to the public leak-report endpoint (see `api::leaks`).
+    pub leak_limiter: ClientLimiter,
 }
 
 impl AppState {
@@ -89,6 +91,7 @@ impl Application {
             login_limiter: LoginLimiter::default(),
             token_cache: TokenCache::default(),
             last_used: Arc::default(),
+            leak_limiter: crate::api::leaks::limiter(),
         });
         let listener = TcpListener::bind(&settings.bind)
             .with_context(|| format!("failed to listen on {}", settings.bind))?;

@@ -18,6 +18,13 @@
     }
   });
 
+  // --- A form that carries a secret (Find a token by value) is emptied once htmx has read it, so the
+  // pasted value does not stay on the page. htmx has already built the request body at this point.
+  document.addEventListener("htmx:config:request", function (evt) {
+    var form = evt.target && evt.target.closest ? evt.target.closest("form[data-clear-on-send]") : null;
+    if (form) form.reset();
+  });
+
   // --- Dialogs: <dialog data-modal> opens once; closing removes it (and any secret in it).
   var shown = new WeakSet();
   var openDialogs = []; // [{dialog, opener}] in opening order

@@ -34,6 +34,12 @@ pub enum ApiError {
     Conflict(&'static str),
     #[error("payload too large")]
     PayloadTooLarge,
+    /// Over a per-client limit; `field` names what was limited, `retry_after` goes to `Retry-After`.
+    #[error("too many requests")]
+    TooManyRequests {
+        field: &'static str,
+        retry_after: std::time::Duration,
+    },
     #[error("internal error")]
     Internal(#[source] AppError),
 }
@@ -70,6 +76,7 @@ impl ApiError {
             ApiError::MethodNotAllowed { .. } => "MethodNotAllowedException",
             ApiError::Conflict(_) => "ConflictException",
             ApiError::PayloadTooLarge => "PayloadTooLargeException",
+            ApiError::TooManyRequests { .. } => "TooManyRequestsException",
             ApiError::Internal(_) => "InternalServerErrorException",
         }
     }
@@ -81,6 +88,7 @@ impl ApiError {
             ApiError::NotFound(field) | ApiError::Conflict(field) => field,
             ApiError::MethodNotAllowed { .. } => "method",
             ApiError::PayloadTooLarge => "body",
+            ApiError::TooManyRequests { field, .. } => field,
             ApiError::Internal(_) => "internal error",
         }
     }
@@ -99,7 +107,7 @@ pub struct ErrorBody<'a> {
     pub status: u16,
     /// The exception the client library raises: `UnauthorizedException`, `ForbiddenException`,
     /// `BadRequestException`, `NotFoundException`, `ConflictException`, `PayloadTooLargeException`,
-    /// `MethodNotAllowedException` or `InternalServerErrorException`.
+    /// `MethodNotAllowedException`, `TooManyRequestsException` or `InternalServerErrorException`.
     pub error_code: &'a str,
     pub error_params: ErrorParams<'a>,
 }
@@ -120,6 +128,7 @@ impl ResponseError for ApiError {
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -143,6 +152,11 @@ impl ResponseError for ApiError {
             }
             ApiError::MethodNotAllowed { allow } => {
                 response.insert_header((header::ALLOW, *allow));
+            }
+            ApiError::TooManyRequests { retry_after, .. } => {
+                // Whole seconds, rounded up, so a client that waits exactly this long is let in.
+                let secs = retry_after.as_millis().div_ceil(1000).max(1);
+                response.insert_header((header::RETRY_AFTER, secs.to_string()));
             }
             _ => {}
         }

@@ -2,6 +2,7 @@
 
 pub mod error;
 pub mod json;
+pub mod leaks;
 pub mod openapi;
 pub mod register;
 pub mod tokens;
@@ -35,6 +36,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     .route(web::delete().to(tokens::delete_me)),
             )
             .service(resource("/tokens", "GET").route(web::get().to(tokens::list)))
+            // Before `/tokens/{name}`, which would capture it; a token named "revoke-leaked" is still
+            // deleted through the same path.
+            .service(
+                resource("/tokens/revoke-leaked", "POST, DELETE")
+                    .route(web::post().to(leaks::revoke_leaked))
+                    .route(web::delete().to(leaks::delete_named)),
+            )
             .service(resource("/tokens/{name}", "DELETE").route(web::delete().to(tokens::delete)))
             .service(resource("/openapi.json", "GET").route(web::get().to(openapi::serve)))
             .default_service(web::to(unknown_route)),

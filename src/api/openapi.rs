@@ -1,7 +1,7 @@
 //! The OpenAPI 3 description of the API, generated from the handlers and body types so it cannot drift.
 
 use crate::api::error::{ErrorBody, ErrorParams};
-use crate::api::{register, tokens, TokenType};
+use crate::api::{leaks, register, tokens, TokenType};
 use actix_web::http::header;
 use actix_web::HttpResponse;
 use std::sync::OnceLock;
@@ -24,6 +24,7 @@ use utoipa::{Modify, OpenApi};
         tokens::who_am_i,
         tokens::list,
         tokens::delete,
+        leaks::revoke_leaked,
         serve,
     ),
     components(schemas(
@@ -37,6 +38,8 @@ use utoipa::{Modify, OpenApi};
         tokens::WhoAmI,
         tokens::TokenInfo,
         tokens::TokenList,
+        leaks::LeakReport,
+        leaks::LeakReportAccepted,
     )),
     modifiers(&BearerAuth),
     tags((name = "tokens", description = "Access and registration tokens"))

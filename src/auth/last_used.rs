@@ -173,6 +173,12 @@ fn is_due(u: &Usage, now: Instant, all: bool) -> bool {
 
 /// The addresses to store: the recent ones (most recent first), then older stored ones, distinct, at most 5.
 fn merge_ips(recent: &[IpAddr], stored: &str) -> String {
+    recent_ips(recent, stored).join(",")
+}
+
+/// The last distinct client addresses of a token, most recent first, at most 5: those noted in memory
+/// (`recent`, most recent first), then those the database holds (`stored`, comma-separated).
+pub fn recent_ips(recent: &[IpAddr], stored: &str) -> Vec<String> {
     let mut merged: Vec<String> = Vec::with_capacity(MAX_IPS);
     let recent = recent.iter().map(ToString::to_string);
     let older = stored
@@ -188,7 +194,7 @@ fn merge_ips(recent: &[IpAddr], stored: &str) -> String {
             merged.push(ip);
         }
     }
-    merged.join(",")
+    merged
 }
 
 /// The background writer: wakes every few seconds and writes what is due, off the request path.

@@ -1,11 +1,12 @@
-//! Failed-login limits (SPEC §5), checked before any password hashing.
+//! Request limits: failed logins (SPEC §5), checked before any password hashing, and the public
+//! leak-report endpoint, checked before any work.
 
 use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-/// A sliding-window counter of failures per key.
+/// A sliding-window counter of events per key.
 struct Window {
     limit: usize,
     period: Duration,
@@ -49,6 +50,32 @@ impl Window {
         if hits.len() > self.limit {
             hits.pop_front();
         }
+    }
+}
+
+/// Requests per client address in a sliding window, for endpoints anyone may call.
+pub struct ClientLimiter {
+    window: Mutex<Window>,
+}
+
+impl ClientLimiter {
+    pub fn new(limit: usize, period: Duration) -> Self {
+        ClientLimiter {
+            window: Mutex::new(Window::new(limit, period)),
+        }
+    }
+
+    /// Counts a request from `ip`, or refuses it with how long to wait. A refused request is not
+    /// counted, so a client that keeps hammering is told the true time until the window frees a slot.
+    pub fn admit(&self, ip: IpAddr) -> Result<(), Duration> {
+        let now = Instant::now();
+        let key = ip.to_string();
+        let mut window = lock(&self.window);
+        if let Some(wait) = window.retry_after(&key, now) {
+            return Err(wait.max(Duration::from_secs(1)));
+        }
+        window.record(key, now);
+        Ok(())
     }
 }
 
@@ -130,6 +157,27 @@ mod tests {
         assert!(limiter.check(IP, "fresh@x").is_some());
         let other: IpAddr = "10.0.0.1".parse().unwrap();
         assert_eq!(limiter.check(other, "fresh@x"), None);
+    }
+
+    #[test]
+    fn a_client_limit_counts_requests_per_address() {
+        let limiter = ClientLimiter::new(3, Duration::from_secs(60));
+        for _ in 0..3 {
+            assert_eq!(limiter.admit(IP), Ok(()));
+        }
+        let wait = limiter.admit(IP).expect_err("the fourth is refused");
+        assert!(wait > Duration::from_secs(58) && wait <= Duration::from_secs(60));
+        let other: IpAddr = "10.0.0.1".parse().unwrap();
+        assert_eq!(limiter.admit(other), Ok(()));
+    }
+
+    #[test]
+    fn a_client_limit_frees_slots_as_the_window_slides() {
+        let limiter = ClientLimiter::new(1, Duration::from_millis(30));
+        assert_eq!(limiter.admit(IP), Ok(()));
+        assert!(limiter.admit(IP).is_err());
+        std::thread::sleep(Duration::from_millis(40));
+        assert_eq!(limiter.admit(IP), Ok(()));
     }
 
     #[test]

@@ -73,3 +73,17 @@ pub fn set_used_token(conn: &mut SqliteConnection, id: &str, token_id: &str) -> 
         .execute(conn)
         .map(drop)
 }
+
+/// Makes an unused, unexpired registration token expire now (its value was reported leaked).
+/// Returns false when it was used or had expired already: nothing left to end.
+pub fn expire_unused(conn: &mut SqliteConnection, id: &str, now: i64) -> QueryResult<bool> {
+    let changed = diesel::update(
+        r::table
+            .find(id)
+            .filter(r::used_at.is_null())
+            .filter(r::expires_at.gt(now)),
+    )
+    .set(r::expires_at.eq(now))
+    .execute(conn)?;
+    Ok(changed == 1)
+}

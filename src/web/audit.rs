@@ -75,7 +75,7 @@ pub struct EventRow {
 impl EventRow {
     fn new(e: AuditEvent) -> Self {
         EventRow {
-            at: format::timestamp(e.created_at),
+            at: format::exact_seconds(e.created_at),
             datetime: crate::clock::rfc3339(e.created_at),
             detail: detail_text(e.detail.as_deref()),
             event: e.event,

@@ -50,8 +50,8 @@ pub fn exact(ms: i64) -> String {
     from_ms(ms).format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
-/// `2025-11-22 14:03:05 UTC`: to the second, for the audit log.
-pub fn timestamp(ms: i64) -> String {
+/// `2025-11-22 14:03:07 UTC`: to the second, where the minute is not precise enough (a token's last use).
+pub fn exact_seconds(ms: i64) -> String {
     from_ms(ms).format("%Y-%m-%d %H:%M:%S UTC").to_string()
 }
 
@@ -112,8 +112,9 @@ mod tests {
     fn dates_are_written_in_utc() {
         assert_eq!(date(T), "Nov 22, 2025");
         assert_eq!(exact(T), "2025-11-22 14:03 UTC");
+        assert_eq!(exact_seconds(T + 7_900), "2025-11-22 14:03:07 UTC");
         assert_eq!(date(0), "Jan 1, 1970");
-        assert_eq!(timestamp(T + 5_999), "2025-11-22 14:03:05 UTC");
+        assert_eq!(exact_seconds(T + 5_999), "2025-11-22 14:03:05 UTC");
         let m = Moment::date(T);
         assert_eq!(m.datetime, "2025-11-22T14:03:00Z");
     }

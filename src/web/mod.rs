@@ -9,6 +9,7 @@ pub mod login;
 pub mod middleware;
 pub mod projects;
 pub mod render;
+pub mod token_triage;
 pub mod tokens;
 
 use crate::auth::{CurrentUser, TypedSession};
@@ -36,6 +37,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/projects/{project_id}/tokens/new",
             web::get().to(tokens::new_form),
+        )
+        .route(
+            "/projects/{project_id}/tokens/find",
+            web::get().to(token_triage::find_form),
+        )
+        .route(
+            "/projects/{project_id}/tokens/find",
+            web::post().to(token_triage::find),
         )
         .route(
             "/projects/{project_id}/tokens/{token_id}",

@@ -9,6 +9,7 @@ use crate::service::{self, Actor, NewTokenSpec, TokenKey};
 use crate::startup::AppState;
 use crate::web::error::HtmlError;
 use crate::web::format::{self, Moment};
+use crate::web::token_triage::{self, LastUse};
 use crate::web::{client_ip, project_access, render, Layout, SignedIn};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -39,7 +40,8 @@ pub struct TokenRow {
     pub expires: Option<Moment>,
     pub expired: bool,
     pub expires_soon: Option<String>,
-    pub last_used: Option<Moment>,
+    /// `None`: never used.
+    pub usage: Option<LastUse>,
     /// The confirmation page's URL, present only when the viewer may delete this token.
     pub delete_url: Option<String>,
     /// Freshly created: highlighted once.
@@ -47,7 +49,7 @@ pub struct TokenRow {
 }
 
 impl TokenRow {
-    fn new(token: &TokenRecord, viewer: &Viewer, now_ms: i64) -> Self {
+    pub fn new(token: &TokenRecord, viewer: &Viewer, now_ms: i64) -> Self {
         let own = token.created_by_account_id.as_deref() == Some(viewer.account_id.as_str());
         let role = token.role();
         TokenRow {
@@ -63,7 +65,7 @@ impl TokenRow {
             expires_soon: token
                 .expires_at
                 .and_then(|at| format::expires_soon(at, now_ms)),
-            last_used: token.last_used_at.map(|at| Moment::relative(at, now_ms)),
+            usage: LastUse::of(token, None, now_ms),
             delete_url: viewer
                 .role
                 .can_manage_token(own)
@@ -74,14 +76,14 @@ impl TokenRow {
 }
 
 /// Who looks at the list, for the per-row Delete buttons.
-struct Viewer {
+pub struct Viewer {
     account_id: String,
     project_id: String,
     role: MemberRole,
 }
 
 impl Viewer {
-    fn new(who: &SignedIn, access: &ProjectAccess) -> Self {
+    pub fn new(who: &SignedIn, access: &ProjectAccess) -> Self {
         Viewer {
             account_id: who.user.account_id.clone(),
             project_id: access.project.id.clone(),
@@ -132,10 +134,12 @@ struct TokensPage {
     list: ListView,
     /// Shown to those who may read the audit log.
     audit_url: Option<String>,
+    /// Show deleted, find by value, and the deleted tokens when the switch is on.
+    triage: token_triage::Triage,
 }
 
 /// Which page `?page=N` asks for; anything unreadable is the first.
-fn requested_page(query: &str) -> i64 {
+pub fn requested_page(query: &str) -> i64 {
     web::Query::<PageQuery>::from_query(query)
         .ok()
         .and_then(|q| q.page.as_deref().and_then(|p| p.trim().parse::<i64>().ok()))
@@ -166,7 +170,8 @@ fn pager(project_id: &str, page: i64, total: i64, shown: usize) -> Option<Pager>
     })
 }
 
-/// `GET /projects/{project_id}/tokens`: the project's active tokens, newest first, 50 a page.
+/// `GET /projects/{project_id}/tokens`: the project's active tokens, newest first, 50 a page
+/// (with `?deleted=1`, its deleted tokens instead).
 #[tracing::instrument(name = "tokens_page", skip_all)]
 pub async fn list(
     req: HttpRequest,
@@ -176,7 +181,38 @@ pub async fn list(
 ) -> Result<HttpResponse, HtmlError> {
     let (projects, access) = project_access(&state, &who, &path).await?;
     who.session.remember_project(&access.project.id);
-    let requested = requested_page(req.query_string());
+    let triage = token_triage::Triage::load(&state, &who, &access, req.query_string()).await?;
+    let list = if triage.deleted.is_some() {
+        // The deleted tokens take the active list's place; the page head still offers Create.
+        ListView::new(Vec::new(), &access, None)
+    } else {
+        active_list(&state, &who, &access, requested_page(req.query_string())).await?
+    };
+    let page = TokensPage {
+        layout: Layout::signed_in(
+            triage.title(&access.project.name),
+            &who,
+            &projects,
+            Some(&access),
+        ),
+        project_name: access.project.name.clone(),
+        list,
+        audit_url: access
+            .role
+            .can_audit()
+            .then(|| format!("/projects/{}/audit", access.project.id)),
+        triage,
+    };
+    Ok(render::page(&page))
+}
+
+/// One page of the active tokens, newest first.
+async fn active_list(
+    state: &web::Data<AppState>,
+    who: &SignedIn,
+    access: &ProjectAccess,
+    requested: i64,
+) -> Result<ListView, HtmlError> {
     let pool = state.pool.clone();
     let project_id = access.project.id.clone();
     let (records, total, page) = web::block(move || -> Result<_, AppError> {
@@ -194,27 +230,13 @@ pub async fn list(
     })
     .await??;
     let now = state.clock.now_ms();
-    let viewer = Viewer::new(&who, &access);
+    let viewer = Viewer::new(who, access);
     let rows: Vec<TokenRow> = records
         .iter()
-        .map(|t| TokenRow::new(t, &viewer, now))
+        .map(|t| TokenRow::new(t, &viewer, now).with_recent_use(t, &state.last_used, now))
         .collect();
     let pager = pager(&access.project.id, page, total, rows.len());
-    let page = TokensPage {
-        layout: Layout::signed_in(
-            format!("Tokens · {}", access.project.name),
-            &who,
-            &projects,
-            Some(&access),
-        ),
-        project_name: access.project.name.clone(),
-        list: ListView::new(rows, &access, pager),
-        audit_url: access
-            .role
-            .can_audit()
-            .then(|| format!("/projects/{}/audit", access.project.id)),
-    };
-    Ok(render::page(&page))
+    Ok(ListView::new(rows, access, pager))
 }
 
 // ---------- Create ----------

@@ -23,6 +23,7 @@ async fn the_openapi_document_is_served_without_auth_and_names_every_route() {
         ("/api/v1/tokens/me", "get", "200"),
         ("/api/v1/tokens", "get", "200"),
         ("/api/v1/tokens/{name}", "delete", "204"),
+        ("/api/v1/tokens/revoke-leaked", "post", "202"),
         ("/api/v1/openapi.json", "get", "200"),
     ];
     let paths = doc["paths"].as_object().unwrap();
@@ -53,6 +54,7 @@ async fn the_openapi_document_is_served_without_auth_and_names_every_route() {
     for (path, method) in [
         ("/api/v1/register-tokens", "post"),
         ("/api/v1/refresh-tokens", "post"),
+        ("/api/v1/tokens/revoke-leaked", "post"),
     ] {
         let body = &doc["paths"][path][method]["requestBody"]["content"]["application/json"]
             ["schema"]["$ref"];
@@ -65,6 +67,11 @@ async fn the_openapi_document_is_served_without_auth_and_names_every_route() {
         ("/api/v1/tokens/me", "get", "who_am_i"),
         ("/api/v1/tokens", "get", "get_project_tokens_info"),
         ("/api/v1/tokens/{name}", "delete", "delete_token"),
+        (
+            "/api/v1/tokens/revoke-leaked",
+            "post",
+            "revoke_leaked_tokens",
+        ),
     ] {
         assert_eq!(doc["paths"][path][method]["operationId"], operation);
     }
@@ -81,9 +88,15 @@ async fn the_openapi_document_is_served_without_auth_and_names_every_route() {
         "TokenList",
         "TokenInfo",
         "TokenType",
+        "LeakReport",
+        "LeakReportAccepted",
     ] {
         assert!(schemas.contains_key(name), "schema {name}");
     }
+    // The public leak report needs no token and documents its rate limit.
+    let leak = &doc["paths"]["/api/v1/tokens/revoke-leaked"]["post"];
+    assert!(leak["security"].is_null(), "{}", leak["security"]);
+    assert!(leak["responses"]["429"]["headers"]["Retry-After"].is_object());
     let error = &schemas["ErrorBody"]["properties"];
     assert!(
         error["status"].is_object()

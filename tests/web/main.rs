@@ -7,3 +7,4 @@ mod audit;
 mod errors;
 mod login;
 mod tokens;
+mod triage;

@@ -61,7 +61,11 @@ fn rows(doc: &Html) -> Vec<Row> {
                 name,
                 role: text(cells[1]),
                 expires: text(cells[4]),
-                last_used: text(cells[5]),
+                // The relative time; the details under it hold the exact time and addresses.
+                last_used: cells[5]
+                    .select(&sel("summary"))
+                    .next()
+                    .map_or_else(|| text(cells[5]), text),
                 delete: cells[6]
                     .select(&sel("a"))
                     .next()
@@ -1328,7 +1332,7 @@ async fn htmx_requests_of_a_logged_out_browser_are_sent_to_login() {
 // ---------- logs ----------
 
 /// Everything the app logs while the tests of this binary run (one global subscriber per process).
-fn captured_logs() -> std::sync::Arc<std::sync::Mutex<Vec<u8>>> {
+pub(crate) fn captured_logs() -> std::sync::Arc<std::sync::Mutex<Vec<u8>>> {
     use std::sync::{Arc, Mutex, OnceLock};
     static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
     LOGS.get_or_init(|| {
