@@ -21,7 +21,7 @@ pub const PAGE_SIZE: i64 = 50;
 /// Shown next to the name when an active token of the project already has it.
 pub const DUPLICATE_NAME: &str = "An active token of this project already has this name.";
 
-fn tokens_url(project_id: &str) -> String {
+pub(crate) fn tokens_url(project_id: &str) -> String {
     format!("/projects/{project_id}/tokens")
 }
 
@@ -47,7 +47,7 @@ pub struct TokenRow {
 }
 
 impl TokenRow {
-    fn new(token: &TokenRecord, viewer: &Viewer, now_ms: i64) -> Self {
+    pub(crate) fn new(token: &TokenRecord, viewer: &Viewer, now_ms: i64) -> Self {
         let own = token.created_by_account_id.as_deref() == Some(viewer.account_id.as_str());
         let role = token.role();
         TokenRow {
@@ -74,14 +74,14 @@ impl TokenRow {
 }
 
 /// Who looks at the list, for the per-row Delete buttons.
-struct Viewer {
+pub(crate) struct Viewer {
     account_id: String,
     project_id: String,
     role: MemberRole,
 }
 
 impl Viewer {
-    fn new(who: &SignedIn, access: &ProjectAccess) -> Self {
+    pub(crate) fn new(who: &SignedIn, access: &ProjectAccess) -> Self {
         Viewer {
             account_id: who.user.account_id.clone(),
             project_id: access.project.id.clone(),
@@ -341,6 +341,8 @@ pub struct CreatedView<'a> {
     pub expires: Option<Moment>,
     pub tokens_url: String,
     pub full_page: bool,
+    /// A renewal's new value rather than a new token's.
+    pub renewed: bool,
 }
 
 #[derive(Template)]
@@ -599,6 +601,7 @@ pub async fn create(
         expires: record.expires_at.map(Moment::date),
         tokens_url: tokens_url(&access.project.id),
         full_page: !who.htmx,
+        renewed: false,
     };
     if !who.htmx {
         let page = CreatedPage {

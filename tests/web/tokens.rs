@@ -63,7 +63,7 @@ fn rows(doc: &Html) -> Vec<Row> {
                 expires: text(cells[4]),
                 last_used: text(cells[5]),
                 delete: cells[6]
-                    .select(&sel("a"))
+                    .select(&sel("a[href$='/delete']"))
                     .next()
                     .and_then(|a| a.value().attr("href").map(str::to_owned)),
             }
