@@ -3,5 +3,9 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod support;
+
+mod description;
 mod login;
+mod renew;
 mod tokens;
