@@ -9,4 +9,5 @@ mod auth;
 mod errors;
 mod flow;
 mod last_used;
+mod lifecycle;
 mod openapi;
