@@ -238,7 +238,10 @@ pub fn set_description(
             return Err(AppError::NotFound);
         }
         // The audit log says what happened, not the text: it stays short and free of pasted content.
-        let detail = match (token.description.is_some(), description.as_deref().is_some()) {
+        let detail = match (
+            token.description.is_some(),
+            description.as_deref().is_some(),
+        ) {
             (false, _) => "added",
             (true, true) => "changed",
             (true, false) => "removed",
@@ -289,7 +292,10 @@ mod tests {
 
     #[test]
     fn a_non_expiring_token_stays_non_expiring() {
-        assert_eq!(renewed_expiry(&token(0, None, None), 5 * DAY_MS), (None, None));
+        assert_eq!(
+            renewed_expiry(&token(0, None, None), 5 * DAY_MS),
+            (None, None)
+        );
     }
 
     #[test]

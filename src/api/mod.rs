@@ -41,9 +41,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     .route(web::patch().to(tokens::update))
                     .route(web::delete().to(tokens::delete)),
             )
-            .service(
-                resource("/tokens/{name}/renew", "POST").route(web::post().to(tokens::renew)),
-            )
+            .service(resource("/tokens/{name}/renew", "POST").route(web::post().to(tokens::renew)))
             .service(resource("/openapi.json", "GET").route(web::get().to(openapi::serve)))
             .default_service(web::to(unknown_route)),
     );

@@ -357,7 +357,13 @@ pub async fn save_description(
     let description = match Description::parse(&form.description) {
         Ok(description) => description,
         Err(err) => {
-            let e = EditView::new(&who, &access, &token, form.description, Some(err.to_string()));
+            let e = EditView::new(
+                &who,
+                &access,
+                &token,
+                form.description,
+                Some(err.to_string()),
+            );
             return Ok(render_editor(&who, &projects, &access, e));
         }
     };

@@ -54,7 +54,10 @@ async fn the_description_is_edited_in_place_with_htmx() {
     assert_eq!(attr(input, "value"), Some("old text"));
     assert!(attr(input, "autofocus").is_some());
     assert_eq!(count(&doc, "tr[data-edit-row] input[name=csrf_token]"), 1);
-    assert_eq!(text(one(&doc, "tr[data-edit-row] button[type=submit]")), "Save");
+    assert_eq!(
+        text(one(&doc, "tr[data-edit-row] button[type=submit]")),
+        "Save"
+    );
     let cancel = one(&doc, "tr[data-edit-row] button[data-cancel-edit]");
     assert_eq!(text(cancel), "Cancel");
     assert_eq!(attr(cancel, "type"), Some("button"));
@@ -76,7 +79,14 @@ async fn the_description_is_edited_in_place_with_htmx() {
     crate::common::assert_is_redirect_to(&res, &app.tokens_path());
 
     // Save: the plain row comes back with the new text, trimmed.
-    let res = post_form(&c, &app, &url, &[("description", "  GPU pool <nightly> ")], true).await;
+    let res = post_form(
+        &c,
+        &app,
+        &url,
+        &[("description", "  GPU pool <nightly> ")],
+        true,
+    )
+    .await;
     assert_eq!(res.status(), 200);
     let html = res.text().await.unwrap();
     assert!(html.trim_start().starts_with("<tr"), "{html}");
@@ -88,7 +98,10 @@ async fn the_description_is_edited_in_place_with_htmx() {
     );
     assert!(!html.contains("<nightly>"), "escaped: {html}");
     assert_eq!(
-        count(&doc, &format!("tr#token-{id} a[aria-label='Edit description of ci']")),
+        count(
+            &doc,
+            &format!("tr#token-{id} a[aria-label='Edit description of ci']")
+        ),
         1
     );
     assert_eq!(count(&doc, &format!("tr#token-{id} a#renew-{id}")), 1);
@@ -98,7 +111,14 @@ async fn the_description_is_edited_in_place_with_htmx() {
     );
 
     // The same text again changes nothing and is not an event.
-    let res = post_form(&c, &app, &url, &[("description", "GPU pool <nightly>")], true).await;
+    let res = post_form(
+        &c,
+        &app,
+        &url,
+        &[("description", "GPU pool <nightly>")],
+        true,
+    )
+    .await;
     assert_eq!(res.status(), 200);
 
     // Blank removes it.
@@ -121,7 +141,11 @@ async fn the_description_is_edited_in_place_with_htmx() {
         ]
     );
     assert_eq!(events[0].2.as_deref(), Some(app.owner.account_id.as_str()));
-    assert_eq!(api_status(&app, &value).await, 200, "the value is untouched");
+    assert_eq!(
+        api_status(&app, &value).await,
+        200,
+        "the value is untouched"
+    );
 }
 
 #[tokio::test]
@@ -189,7 +213,11 @@ async fn bad_descriptions_are_refused_next_to_the_field_and_change_nothing() {
             };
             let field = format!("description-{id}");
             let input = one(&doc, &format!("input#{field}"));
-            assert_eq!(attr(input, "value"), Some(entered), "the entered value is kept");
+            assert_eq!(
+                attr(input, "value"),
+                Some(entered),
+                "the entered value is kept"
+            );
             assert_eq!(attr(input, "aria-invalid"), Some("true"));
             let error = one(&doc, &format!("#{field}-error"));
             assert_eq!(text(error), message);
@@ -221,8 +249,14 @@ async fn only_those_who_may_manage_a_token_edit_its_description() {
 
     let c = app.logged_in(&member.email).await;
     let list = get_html(&c, &app, &app.tokens_path()).await;
-    assert_eq!(count(&list, &format!("#token-{owners} .edit-description")), 0);
-    assert_eq!(count(&list, &format!("#token-{members} .edit-description")), 1);
+    assert_eq!(
+        count(&list, &format!("#token-{owners} .edit-description")),
+        0
+    );
+    assert_eq!(
+        count(&list, &format!("#token-{members} .edit-description")),
+        1
+    );
     let url = token_path(&app, &owners, "description");
     for htmx in [false, true] {
         assert_eq!(get(&c, &app, &url, htmx).await.status(), 403);
@@ -231,7 +265,9 @@ async fn only_those_who_may_manage_a_token_edit_its_description() {
     }
     // Every member may see a row, though.
     assert_eq!(
-        get(&c, &app, &token_path(&app, &owners, "row"), true).await.status(),
+        get(&c, &app, &token_path(&app, &owners, "row"), true)
+            .await
+            .status(),
         200
     );
 
