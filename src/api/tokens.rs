@@ -206,9 +206,10 @@ fn token_name_not_found(err: AppError) -> ApiError {
     }
 }
 
-/// renew_token: a new value for the project's active token with this name (expired ones too); the old
-/// value stops working at once. Name, type and description stay; an expiring token gets a fresh expiry
-/// of the lifetime it was created with.
+/// renew_token: a new value for the project's active token with this name; the old one stops working at once.
+///
+/// Name, type and description stay; an expiring token (also an expired one) gets a fresh expiry of the
+/// lifetime it was created with.
 #[utoipa::path(
     post,
     path = "/api/v1/tokens/{name}/renew",
