@@ -178,3 +178,183 @@ pub fn revoke_leaked_registration(
         Ok(Some(registration))
     })
 }
+
+fn find_by_key(
+    conn: &mut SqliteConnection,
+    project_id: &str,
+    key: &TokenKey,
+) -> Result<TokenRecord, AppError> {
+    match key {
+        TokenKey::Id(id) => tokens::find_active(conn, project_id, id)?,
+        TokenKey::Name(name) => tokens::find_active_by_name(conn, project_id, name)?,
+    }
+    .ok_or(AppError::NotFound)
+}
+
+/// The expiry a renewal at `now_ms` gives `token`: `None` stays `None` (never expires); an expiring token
+/// gets its lifetime again from now, whether or not it has expired meanwhile. The lifetime is the one
+/// chosen at creation (`lifetime_secs`, which the console, the API and the CLI always record); a token
+/// with an expiry but no recorded lifetime (written outside the app) keeps the length it had,
+/// `expires_at - created_at`. Returns the expiry and the lifetime to record.
+pub fn renewed_expiry(token: &TokenRecord, now_ms: i64) -> (Option<i64>, Option<i64>) {
+    let Some(expires_at) = token.expires_at else {
+        return (None, None);
+    };
+    let lifetime_secs = token
+        .lifetime_secs
+        .filter(|&secs| secs > 0)
+        .unwrap_or_else(|| (expires_at - token.created_at).max(0) / 1000);
+    (
+        Some(now_ms.saturating_add(lifetime_secs.saturating_mul(1000))),
+        Some(lifetime_secs),
+    )
+}
+
+/// Gives the token a new value (GitHub's "regenerate"): the same row keeps its id, name, role,
+/// description and creator; the old value stops matching at once; an expiring token gets a fresh expiry
+/// of the same length (`renewed_expiry`). Expired tokens may be renewed and work again.
+/// Of two simultaneous renewals of one token the immediate transaction makes one wait: both return a
+/// value, and only the one committed last works.
+/// Callers on the request path use `AppState::renew_token`, which also ends the old value's cached verification.
+pub fn renew_token(
+    conn: &mut SqliteConnection,
+    now_ms: i64,
+    project_id: &str,
+    key: &TokenKey,
+    actor: &Actor,
+) -> Result<(SecretValue, TokenRecord), AppError> {
+    conn.immediate_transaction(|conn| {
+        let token = find_by_key(conn, project_id, key)?;
+        let secret = SecretValue::generate(SecretKind::Access);
+        let (expires_at, lifetime_secs) = renewed_expiry(&token, now_ms);
+        let replaced = tokens::replace_secret(
+            conn,
+            project_id,
+            &token.id,
+            &secret.digest(),
+            &secret.hint(),
+            expires_at,
+            lifetime_secs,
+        )?;
+        if !replaced {
+            return Err(AppError::NotFound);
+        }
+        audit::record(
+            conn,
+            &NewAuditEvent {
+                project_id: Some(project_id),
+                account_id: actor.account_id.as_deref(),
+                event: event::TOKEN_RENEWED,
+                actor: &actor.name,
+                target: Some(&token.name),
+                client_ip: actor.client_ip.as_deref(),
+                detail: None,
+                created_at: now_ms,
+            },
+        )?;
+        let record = tokens::find_active(conn, project_id, &token.id)?.ok_or(AppError::NotFound)?;
+        Ok((secret, record))
+    })
+}
+
+/// Sets or removes (blank) an active token's description and returns the token as it now is.
+/// Setting the description it already has changes nothing and writes no audit event.
+pub fn set_description(
+    conn: &mut SqliteConnection,
+    now_ms: i64,
+    project_id: &str,
+    key: &TokenKey,
+    description: Description,
+    actor: &Actor,
+) -> Result<TokenRecord, AppError> {
+    conn.immediate_transaction(|conn| {
+        let token = find_by_key(conn, project_id, key)?;
+        if token.description.as_deref() == description.as_deref() {
+            return Ok(token);
+        }
+        if !tokens::set_description(conn, project_id, &token.id, description.as_deref())? {
+            return Err(AppError::NotFound);
+        }
+        // The audit log says what happened, not the text: it stays short and free of pasted content.
+        let detail = match (
+            token.description.is_some(),
+            description.as_deref().is_some(),
+        ) {
+            (false, _) => "added",
+            (true, true) => "changed",
+            (true, false) => "removed",
+        };
+        audit::record(
+            conn,
+            &NewAuditEvent {
+                project_id: Some(project_id),
+                account_id: actor.account_id.as_deref(),
+                event: event::TOKEN_DESCRIPTION_CHANGED,
+                actor: &actor.name,
+                target: Some(&token.name),
+                client_ip: actor.client_ip.as_deref(),
+                detail: Some(detail),
+                created_at: now_ms,
+            },
+        )?;
+        tokens::find_active(conn, project_id, &token.id)?.ok_or(AppError::NotFound)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DAY_MS: i64 = 86_400_000;
+
+    fn token(created_at: i64, expires_at: Option<i64>, lifetime_secs: Option<i64>) -> TokenRecord {
+        TokenRecord {
+            id: "t".into(),
+            project_id: "p".into(),
+            name: "n".into(),
+            role: "USER".into(),
+            hint: "mlpat_abcd".into(),
+            description: None,
+            created_at,
+            created_by_account_id: None,
+            issuer_name: "a@b".into(),
+            expires_at,
+            lifetime_secs,
+            last_used_at: None,
+            last_used_ips: String::new(),
+            deleted_at: None,
+            deleted_by: None,
+            deleted_via: None,
+        }
+    }
+
+    #[test]
+    fn a_non_expiring_token_stays_non_expiring() {
+        assert_eq!(
+            renewed_expiry(&token(0, None, None), 5 * DAY_MS),
+            (None, None)
+        );
+    }
+
+    #[test]
+    fn an_expiring_token_gets_its_lifetime_again_from_now() {
+        let t = token(0, Some(30 * DAY_MS), Some(30 * 86_400));
+        let now = 10 * DAY_MS;
+        assert_eq!(
+            renewed_expiry(&t, now),
+            (Some(40 * DAY_MS), Some(30 * 86_400))
+        );
+        // Expired meanwhile: it comes back with a fresh expiry too.
+        let later = 45 * DAY_MS;
+        assert_eq!(renewed_expiry(&t, later).0, Some(75 * DAY_MS));
+    }
+
+    #[test]
+    fn without_a_recorded_lifetime_the_length_it_had_is_kept() {
+        let t = token(DAY_MS, Some(8 * DAY_MS), None);
+        assert_eq!(
+            renewed_expiry(&t, 20 * DAY_MS),
+            (Some(27 * DAY_MS), Some(7 * 86_400))
+        );
+    }
+}

@@ -7,6 +7,7 @@ use crate::clock::{SharedClock, SystemClock};
 use crate::config::Settings;
 use crate::db::tokens::{DeletedVia, TokenRecord};
 use crate::db::{self, Pool};
+use crate::domain::SecretValue;
 use crate::service::{self, Actor, TokenKey};
 use crate::web;
 use actix_session::config::{PersistentSession, TtlExtensionPolicy};
@@ -51,6 +52,24 @@ impl AppState {
         .map_err(|e| anyhow::anyhow!("blocking task failed: {e}"))??;
         self.token_revoked(&deleted.id);
         Ok(deleted)
+    }
+
+    /// Gives a token a new value and makes the old one fail on its very next use: the one way tokens are renewed.
+    pub async fn renew_token(
+        &self,
+        project_id: String,
+        key: TokenKey,
+        actor: Actor,
+    ) -> Result<(SecretValue, TokenRecord), crate::error::AppError> {
+        let (pool, now) = (self.pool.clone(), self.clock.now_ms());
+        let (secret, renewed) = aweb::block(move || {
+            let mut conn = pool.get()?;
+            service::renew_token(&mut conn, now, &project_id, &key, &actor)
+        })
+        .await
+        .map_err(|e| anyhow::anyhow!("blocking task failed: {e}"))??;
+        self.token_revoked(&renewed.id);
+        Ok((secret, renewed))
     }
 
     /// Every path that deletes or renews a token MUST call this with the token's id once its

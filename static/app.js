@@ -1,4 +1,4 @@
-// mlp-console: CSRF header for htmx, show-once modal dialogs, copy buttons, project switcher.
+// mlp-console: CSRF header for htmx, show-once modal dialogs, copy buttons, in-place row editors, project switcher.
 (function () {
   "use strict";
 
@@ -33,7 +33,9 @@
   var FOCUSABLE = FIELDS + ", button:not([disabled]), a[href], [tabindex]:not([tabindex='-1'])";
 
   function restoreFocus(opener) {
-    var target = opener && opener.isConnected ? opener : document.querySelector("[data-focus-fallback]");
+    // An opener swapped out meanwhile (e.g. a renewed token's row) is found again by its id.
+    var current = opener && (opener.isConnected ? opener : opener.id && document.getElementById(opener.id));
+    var target = current || document.querySelector("[data-focus-fallback]");
     if (target) target.focus();
   }
 
@@ -150,6 +152,29 @@
     navigator.clipboard.writeText(text).then(function () {
       report(status, "ok", "Copied");
     }, failed);
+  });
+
+  // --- In-place editors: a row swapped into a form (tr[data-edit-row]) and back.
+  // Escape in it clicks its Cancel ([data-cancel-edit]); once the plain row is back, its edit link has the focus.
+  document.addEventListener("keydown", function (evt) {
+    if (evt.key !== "Escape" || !(evt.target instanceof Element)) return;
+    var row = evt.target.closest("[data-edit-row]");
+    var cancel = row && row.querySelector("[data-cancel-edit]");
+    if (!cancel) return;
+    evt.preventDefault();
+    cancel.click();
+  });
+
+  var editedRowId = null;
+  document.addEventListener("htmx:before:request", function (evt) {
+    var row = evt.target instanceof Element ? evt.target.closest("[data-edit-row]") : null;
+    editedRowId = row ? row.id : null;
+  });
+  document.addEventListener("htmx:after:swap", function () {
+    var row = editedRowId && document.getElementById(editedRowId);
+    editedRowId = null;
+    var link = row && !row.hasAttribute("data-edit-row") ? row.querySelector(".edit-description") : null;
+    if (link) link.focus();
   });
 
   // --- Project switcher: <select data-autosubmit> submits its form on change.

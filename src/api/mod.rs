@@ -29,10 +29,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .wrap(from_fn(expiration_header))
             .service(resource("/register-tokens", "POST").route(web::post().to(register::create)))
             .service(resource("/refresh-tokens", "POST").route(web::post().to(register::exchange)))
-            // `GET /tokens/me` is who_am_i; a token named "me" is still deleted through the same path.
+            // `GET /tokens/me` is who_am_i; a token named "me" is still updated and deleted through the same path.
             .service(
-                resource("/tokens/me", "GET, DELETE")
+                resource("/tokens/me", "GET, PATCH, DELETE")
                     .route(web::get().to(tokens::who_am_i))
+                    .route(web::patch().to(tokens::update_me))
                     .route(web::delete().to(tokens::delete_me)),
             )
             .service(resource("/tokens", "GET").route(web::get().to(tokens::list)))
@@ -43,7 +44,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     .route(web::post().to(leaks::revoke_leaked))
                     .route(web::delete().to(leaks::delete_named)),
             )
-            .service(resource("/tokens/{name}", "DELETE").route(web::delete().to(tokens::delete)))
+            .service(
+                resource("/tokens/{name}", "PATCH, DELETE")
+                    .route(web::patch().to(tokens::update))
+                    .route(web::delete().to(tokens::delete)),
+            )
+            .service(resource("/tokens/{name}/renew", "POST").route(web::post().to(tokens::renew)))
             .service(resource("/openapi.json", "GET").route(web::get().to(openapi::serve)))
             .default_service(web::to(unknown_route)),
     );

@@ -13,7 +13,7 @@ use utoipa::{Modify, OpenApi};
     info(
         title = "mlp-console API",
         description = "Access tokens of the ML Platform for programs: registration tokens, their one-time \
-            exchange, who am I, the project's tokens, delete by name.\n\n\
+            exchange, who am I, the project's tokens, and by name: delete, renew (a new value), describe.\n\n\
             Authenticate with `Authorization: Bearer <access token>`. Times are RFC 3339 UTC; an absent \
             expiry is `null`. Answers to calls made with an expiring token carry `MLP-Token-Expiration`. \
             Every error has the shape of `ErrorBody`."
@@ -25,6 +25,8 @@ use utoipa::{Modify, OpenApi};
         tokens::list,
         tokens::delete,
         leaks::revoke_leaked,
+        tokens::update,
+        tokens::renew,
         serve,
     ),
     components(schemas(
@@ -40,6 +42,7 @@ use utoipa::{Modify, OpenApi};
         tokens::TokenList,
         leaks::LeakReport,
         leaks::LeakReportAccepted,
+        tokens::TokenPatch,
     )),
     modifiers(&BearerAuth),
     tags((name = "tokens", description = "Access and registration tokens"))

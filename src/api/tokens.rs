@@ -1,17 +1,20 @@
-//! Access tokens seen from a program: who am I, the project's tokens, delete by name.
+//! Access tokens seen from a program: who am I, the project's tokens, delete, renew and describe by name.
 
 use crate::api::error::{ApiError, ErrorBody};
-use crate::api::{actor_of, json, TokenType};
+use crate::api::json::ApiJson;
+use crate::api::register::RefreshTokenResponse;
+use crate::api::{actor_of, json, secret_json, TokenType};
 use crate::auth::bearer::BearerToken;
 use crate::clock::rfc3339;
 use crate::db::tokens::{self, DeletedVia};
 use crate::domain::roles::SCOPE_MANAGE;
+use crate::domain::Description;
 use crate::error::AppError;
-use crate::service::TokenKey;
+use crate::service::{self, TokenKey};
 use crate::startup::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 /// The token that made the call.
@@ -179,4 +182,158 @@ async fn delete_named(
             other => other.into(),
         })?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// A token as `get_project_tokens_info` lists it, with uses not yet written to the database counted.
+fn token_info(state: &AppState, record: crate::db::tokens::TokenRecord) -> TokenInfo {
+    let noted = state.last_used.peek(&record.id).map(|(at, _)| at);
+    TokenInfo {
+        token_type: record.role().into(),
+        created_at: rfc3339(record.created_at),
+        exp: record.expires_at.map(rfc3339),
+        last_used_at: record.last_used_at.max(noted).map(rfc3339),
+        id: record.id,
+        name: record.name,
+        issuer_name: record.issuer_name,
+        description: record.description,
+    }
+}
+
+fn token_name_not_found(err: AppError) -> ApiError {
+    match err {
+        AppError::NotFound => ApiError::NotFound("token_name"),
+        other => other.into(),
+    }
+}
+
+/// renew_token: a new value for the project's active token with this name; the old one stops working at once.
+///
+/// Name, type and description stay; an expiring token (also an expired one) gets a fresh expiry of the
+/// lifetime it was created with.
+#[utoipa::path(
+    post,
+    path = "/api/v1/tokens/{name}/renew",
+    operation_id = "renew_token",
+    tag = "tokens",
+    security(("bearer" = [])),
+    params(("name" = String, Path, description = "The token's name")),
+    responses(
+        (status = 200, description = "Renewed; the new value is shown this once (`Cache-Control: no-store`)", body = RefreshTokenResponse, headers(("MLP-Token-Expiration" = String, description = "When the calling token expires (RFC 3339), if it does"))),
+        (status = 401, description = "No, malformed or unknown token", body = ErrorBody),
+        (status = 403, description = "Expired token, or a token without `ml-platform:Manage`", body = ErrorBody),
+        (status = 404, description = "No active token has this name (`field`: `token_name`)", body = ErrorBody),
+    )
+)]
+pub async fn renew(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    bearer: BearerToken,
+    name: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    bearer.require_scope(SCOPE_MANAGE)?;
+    let actor = actor_of(bearer.token(), &req);
+    let project_id = bearer.token().project_id.clone();
+    let (secret, record) = state
+        .renew_token(project_id, TokenKey::Name(name.into_inner()), actor)
+        .await
+        .map_err(token_name_not_found)?;
+    secret_json(
+        StatusCode::OK,
+        &RefreshTokenResponse {
+            refresh_token: secret.expose().to_owned(),
+            token_type: record.role().into(),
+            expires_at: record.expires_at.map(rfc3339),
+            id: record.id,
+            name: record.name,
+        },
+    )
+}
+
+/// The changes a `PATCH` makes to a token.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TokenPatch {
+    /// The new description: at most 500 characters, no control characters; `null` or blank removes it.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>, required = true, example = "nightly training on the GPU pool")]
+    pub description: Option<Option<String>>,
+}
+
+/// Tells a field sent as `null` (`Some(None)`) from one left out (`None`, by `#[serde(default)]`).
+fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(deserializer).map(Some)
+}
+
+/// update_token: sets or removes the description of the project's active token with this name.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/tokens/{name}",
+    operation_id = "update_token",
+    tag = "tokens",
+    security(("bearer" = [])),
+    params(("name" = String, Path, description = "The token's name")),
+    request_body = TokenPatch,
+    responses(
+        (status = 200, description = "The token as it now is", body = TokenInfo, headers(("MLP-Token-Expiration" = String, description = "When the calling token expires (RFC 3339), if it does"))),
+        (status = 400, description = "Bad JSON, unknown field, or a description that is too long or has control characters", body = ErrorBody),
+        (status = 401, description = "No, malformed or unknown token", body = ErrorBody),
+        (status = 403, description = "Expired token, or a token without `ml-platform:Manage`", body = ErrorBody),
+        (status = 404, description = "No active token has this name (`field`: `token_name`)", body = ErrorBody),
+        (status = 413, description = "Body over 64 KiB", body = ErrorBody),
+    )
+)]
+pub async fn update(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    bearer: BearerToken,
+    name: web::Path<String>,
+    body: ApiJson<TokenPatch>,
+) -> Result<HttpResponse, ApiError> {
+    update_named(state, req, bearer, name.into_inner(), body.0).await
+}
+
+/// `PATCH /tokens/me` shares its path with who_am_i; it updates the token named "me".
+pub async fn update_me(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    bearer: BearerToken,
+    body: ApiJson<TokenPatch>,
+) -> Result<HttpResponse, ApiError> {
+    update_named(state, req, bearer, "me".to_owned(), body.0).await
+}
+
+async fn update_named(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    bearer: BearerToken,
+    name: String,
+    patch: TokenPatch,
+) -> Result<HttpResponse, ApiError> {
+    bearer.require_scope(SCOPE_MANAGE)?;
+    let text = patch
+        .description
+        .ok_or_else(|| ApiError::bad_request("description", "is required"))?;
+    let description = Description::parse(text.as_deref().unwrap_or(""))
+        .map_err(|e| ApiError::bad_request("description", e))?;
+    let actor = actor_of(bearer.token(), &req);
+    let project_id = bearer.token().project_id.clone();
+    let (pool, now) = (state.pool.clone(), state.clock.now_ms());
+    let record = web::block(move || {
+        let mut conn = pool.get()?;
+        service::set_description(
+            &mut conn,
+            now,
+            &project_id,
+            &TokenKey::Name(name),
+            description,
+            &actor,
+        )
+    })
+    .await?
+    .map_err(token_name_not_found)?;
+    json(StatusCode::OK, &token_info(&state, record))
 }

@@ -227,3 +227,48 @@ pub fn soft_delete(
     .execute(conn)?;
     Ok(changed == 1)
 }
+
+/// Gives an active token a new secret (digest and hint) and expiry in place; returns whether a row changed.
+/// The row keeps its id, name, role, description and creator: a renewal is not a deletion.
+pub fn replace_secret(
+    conn: &mut SqliteConnection,
+    project_id: &str,
+    id: &str,
+    digest: &Digest,
+    hint: &str,
+    expires_at: Option<i64>,
+    lifetime_secs: Option<i64>,
+) -> QueryResult<bool> {
+    let changed = diesel::update(
+        t::table
+            .filter(t::id.eq(id))
+            .filter(t::project_id.eq(project_id))
+            .filter(active()),
+    )
+    .set((
+        t::digest.eq(digest.as_bytes()),
+        t::hint.eq(hint),
+        t::expires_at.eq(expires_at),
+        t::lifetime_secs.eq(lifetime_secs),
+    ))
+    .execute(conn)?;
+    Ok(changed == 1)
+}
+
+/// Sets (or, with `None`, removes) an active token's description; returns whether a row changed.
+pub fn set_description(
+    conn: &mut SqliteConnection,
+    project_id: &str,
+    id: &str,
+    description: Option<&str>,
+) -> QueryResult<bool> {
+    let changed = diesel::update(
+        t::table
+            .filter(t::id.eq(id))
+            .filter(t::project_id.eq(project_id))
+            .filter(active()),
+    )
+    .set(t::description.eq(description))
+    .execute(conn)?;
+    Ok(changed == 1)
+}

@@ -9,6 +9,7 @@ pub mod login;
 pub mod middleware;
 pub mod projects;
 pub mod render;
+pub mod token_actions;
 pub mod token_triage;
 pub mod tokens;
 
@@ -59,6 +60,26 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::post().to(tokens::delete_form),
         )
         .route("/projects/{project_id}/audit", web::get().to(audit::page))
+        .route(
+            "/projects/{project_id}/tokens/{token_id}/renew",
+            web::get().to(token_actions::confirm_renew),
+        )
+        .route(
+            "/projects/{project_id}/tokens/{token_id}/renew",
+            web::post().to(token_actions::renew),
+        )
+        .route(
+            "/projects/{project_id}/tokens/{token_id}/description",
+            web::get().to(token_actions::edit_description),
+        )
+        .route(
+            "/projects/{project_id}/tokens/{token_id}/description",
+            web::post().to(token_actions::save_description),
+        )
+        .route(
+            "/projects/{project_id}/tokens/{token_id}/row",
+            web::get().to(token_actions::row),
+        )
         .route("/healthz", web::get().to(health::healthz))
         .route("/livez", web::get().to(health::livez))
         .route("/favicon.ico", web::get().to(assets::favicon))

@@ -1,7 +1,7 @@
 //! Triage on the Tokens page (SPEC §9): the Show deleted switch and its list, the details of a token's
 //! last use, and Find a token by value for owners and admins cleaning up after a leak.
 
-use crate::auth::last_used::{recent_ips, LastUsedRecorder};
+use crate::auth::last_used::recent_ips;
 use crate::db::projects::ProjectAccess;
 use crate::db::tokens::{self, TokenRecord};
 use crate::domain::secret::{digest_of, parse_kind};
@@ -56,20 +56,6 @@ impl LastUse {
             exact: format::exact_seconds(at),
             ips: recent_ips(&recent, &token.last_used_ips),
         })
-    }
-}
-
-impl TokenRow {
-    /// Adds the uses noted in memory since the last write, so the page is not up to a minute behind
-    /// the API. A hash-map read per row.
-    pub fn with_recent_use(
-        mut self,
-        token: &TokenRecord,
-        recorder: &LastUsedRecorder,
-        now_ms: i64,
-    ) -> Self {
-        self.usage = LastUse::of(token, recorder.peek(&token.id), now_ms);
-        self
     }
 }
 
@@ -378,13 +364,12 @@ pub async fn find(
         found: record.as_ref().map(|r| r.name.clone()),
     };
     let found = record.map(|record| FoundList {
-        rows: vec![
-            TokenRow::new(&record, &Viewer::new(&who, &access), now).with_recent_use(
-                &record,
-                &state.last_used,
-                now,
-            ),
-        ],
+        rows: vec![TokenRow::new(
+            &record,
+            &Viewer::new(&who, &access),
+            &state.last_used,
+            now,
+        )],
         tokens_url: tokens_url(&access.project.id),
         oob: who.htmx,
     });

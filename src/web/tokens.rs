@@ -1,6 +1,7 @@
 //! The Tokens page (SPEC §5): list, create (value shown once), delete. htmx gets fragments; without JavaScript
 //! every step is a full page with a plain form.
 
+use crate::auth::last_used::LastUsedRecorder;
 use crate::db::projects::ProjectAccess;
 use crate::db::tokens::{self, DeletedVia, TokenRecord};
 use crate::domain::{Description, MemberRole, TokenName, TokenRole};
@@ -22,7 +23,7 @@ pub const PAGE_SIZE: i64 = 50;
 /// Shown next to the name when an active token of the project already has it.
 pub const DUPLICATE_NAME: &str = "An active token of this project already has this name.";
 
-fn tokens_url(project_id: &str) -> String {
+pub(crate) fn tokens_url(project_id: &str) -> String {
     format!("/projects/{project_id}/tokens")
 }
 
@@ -49,7 +50,14 @@ pub struct TokenRow {
 }
 
 impl TokenRow {
-    pub fn new(token: &TokenRecord, viewer: &Viewer, now_ms: i64) -> Self {
+    /// The row of `token` as `viewer` sees it; its last use adds what `recorder` noted in memory and has
+    /// not written yet, so no page is up to a minute behind the API (a hash-map read per row).
+    pub fn new(
+        token: &TokenRecord,
+        viewer: &Viewer,
+        recorder: &LastUsedRecorder,
+        now_ms: i64,
+    ) -> Self {
         let own = token.created_by_account_id.as_deref() == Some(viewer.account_id.as_str());
         let role = token.role();
         TokenRow {
@@ -65,7 +73,7 @@ impl TokenRow {
             expires_soon: token
                 .expires_at
                 .and_then(|at| format::expires_soon(at, now_ms)),
-            usage: LastUse::of(token, None, now_ms),
+            usage: LastUse::of(token, recorder.peek(&token.id), now_ms),
             delete_url: viewer
                 .role
                 .can_manage_token(own)
@@ -233,7 +241,7 @@ async fn active_list(
     let viewer = Viewer::new(who, access);
     let rows: Vec<TokenRow> = records
         .iter()
-        .map(|t| TokenRow::new(t, &viewer, now).with_recent_use(t, &state.last_used, now))
+        .map(|t| TokenRow::new(t, &viewer, &state.last_used, now))
         .collect();
     let pager = pager(&access.project.id, page, total, rows.len());
     Ok(ListView::new(rows, access, pager))
@@ -369,6 +377,8 @@ pub struct CreatedView<'a> {
     pub expires: Option<Moment>,
     pub tokens_url: String,
     pub full_page: bool,
+    /// A renewal's new value rather than a new token's.
+    pub renewed: bool,
 }
 
 #[derive(Template)]
@@ -627,6 +637,7 @@ pub async fn create(
         expires: record.expires_at.map(Moment::date),
         tokens_url: tokens_url(&access.project.id),
         full_page: !who.htmx,
+        renewed: false,
     };
     if !who.htmx {
         let page = CreatedPage {
@@ -641,7 +652,7 @@ pub async fn create(
         };
         return Ok(render::secret_page_with_status(StatusCode::OK, &page));
     }
-    let mut row = TokenRow::new(&record, &Viewer::new(&who, &access), now);
+    let mut row = TokenRow::new(&record, &Viewer::new(&who, &access), &state.last_used, now);
     row.new = true;
     let (new_row, list) = if total == 1 {
         // The page showed the empty state: replace the whole section.

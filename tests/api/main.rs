@@ -10,4 +10,5 @@ mod errors;
 mod flow;
 mod last_used;
 mod leaks;
+mod lifecycle;
 mod openapi;

@@ -5,6 +5,10 @@ mod common;
 
 mod audit;
 mod errors;
+mod support;
+
+mod description;
 mod login;
+mod renew;
 mod tokens;
 mod triage;

@@ -67,7 +67,7 @@ fn rows(doc: &Html) -> Vec<Row> {
                     .next()
                     .map_or_else(|| text(cells[5]), text),
                 delete: cells[6]
-                    .select(&sel("a"))
+                    .select(&sel("a[href$='/delete']"))
                     .next()
                     .and_then(|a| a.value().attr("href").map(str::to_owned)),
             }

@@ -457,7 +457,7 @@ async fn find_by_value_shows_the_token_of_this_project_with_delete_at_hand() {
         rows[0].value().attr("id"),
         Some(format!("token-{id}").as_str())
     );
-    let delete = one_in(rows[0], "td.actions a");
+    let delete = one_in(rows[0], "td.actions a[href$='/delete']");
     assert_eq!(text(delete), "Delete");
     assert_eq!(
         delete.value().attr("href"),
@@ -483,7 +483,10 @@ async fn find_by_value_shows_the_token_of_this_project_with_delete_at_hand() {
     let admin = app.logged_in("admin@example.com").await;
     let res = find(&admin, &app, &app.project_id, &value, false).await;
     let doc = Html::parse_document(&res.text().await.unwrap());
-    assert_eq!(count(&doc, &format!("#token-{id} td.actions a")), 1);
+    assert_eq!(
+        count(&doc, &format!("#token-{id} td.actions a[href$='/delete']")),
+        1
+    );
     let confirm = page(&admin, &app, &format!("{}/{id}/delete", app.tokens_path())).await;
     assert!(text(one(&confirm, "#delete-text")).contains("leaky"));
 }
