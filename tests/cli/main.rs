@@ -390,3 +390,125 @@ fn token_create_rejects_bad_input() {
         "no project",
     );
 }
+
+/// The real binary serving on a free port, its stderr read until it says where it listens.
+struct Server {
+    child: std::process::Child,
+    base: String,
+}
+
+impl Server {
+    fn start(db: &Path) -> Server {
+        Self::start_with_log(db, true)
+    }
+
+    /// `keep_log`: go on reading the server's log; false closes the pipe once the port is known.
+    fn start_with_log(db: &Path, keep_log: bool) -> Server {
+        use std::io::BufRead;
+        let mut child = Command::new(env!("CARGO_BIN_EXE_mlp-console"))
+            .env("MLP_DATABASE_URL", db)
+            .env("MLP_BIND", "127.0.0.1:0")
+            .env("MLP_BOOTSTRAP_PASSWORD", "bootstrap password")
+            .env("MLP_LOG", "info")
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
+        let port = lines
+            .by_ref()
+            .map_while(Result::ok)
+            .find_map(|line| {
+                let rest = line.split("port=").nth(1)?;
+                rest.split(|c: char| !c.is_ascii_digit())
+                    .next()
+                    .map(str::to_owned)
+            })
+            .expect("the server logs its port");
+        if keep_log {
+            std::thread::spawn(move || lines.for_each(drop));
+        }
+        Server {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test]
+async fn a_token_whose_creation_answered_success_survives_kill_9() {
+    let cli = Cli::new();
+    let mut server = Server::start(&cli.db);
+    let admin = cli.ok(
+        &[
+            "token",
+            "create",
+            "--project",
+            "default",
+            "--name",
+            "ci-admin",
+            "--role",
+            "admin",
+        ],
+        None,
+    );
+    let http = reqwest::Client::new();
+    let registration: serde_json::Value = http
+        .post(format!("{}/api/v1/register-tokens", server.base))
+        .bearer_auth(&admin)
+        .json(&serde_json::json!({"client_name": "survivor", "access_ttl": "1h", "token_type": "USER"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let exchange = http
+        .post(format!("{}/api/v1/refresh-tokens", server.base))
+        .json(&serde_json::json!({"register_token": registration["register_token"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(exchange.status(), 201);
+    let created: serde_json::Value = exchange.json().await.unwrap();
+    let value = created["refresh_token"].as_str().unwrap().to_owned();
+
+    // SIGKILL: no graceful shutdown, no flush.
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+
+    let server = Server::start(&cli.db);
+    let me = http
+        .get(format!("{}/api/v1/tokens/me", server.base))
+        .bearer_auth(&value)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        me.status(),
+        200,
+        "the token made before kill -9 still works"
+    );
+    let me: serde_json::Value = me.json().await.unwrap();
+    assert_eq!(me["name"], "survivor");
+}
+
+#[tokio::test]
+async fn the_server_keeps_serving_when_its_log_pipe_is_closed() {
+    let cli = Cli::new();
+    let server = Server::start_with_log(&cli.db, false);
+    let http = reqwest::Client::new();
+    // Every request writes a log line into the closed pipe.
+    for _ in 0..5 {
+        let res = http.get(format!("{}/livez", server.base)).send().await;
+        assert_eq!(res.map(|r| r.status().as_u16()).ok(), Some(200));
+    }
+}
