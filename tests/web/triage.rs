@@ -457,11 +457,13 @@ async fn find_by_value_shows_the_token_of_this_project_with_delete_at_hand() {
         rows[0].value().attr("id"),
         Some(format!("token-{id}").as_str())
     );
-    let delete = one_in(rows[0], "td.actions a[href$='/delete']");
+    let delete = one_in(rows[0], "td.actions form[method=get][action$='/delete']");
     assert_eq!(text(delete), "Delete");
+    let delete_url = format!("{}/{id}/delete", app.tokens_path());
+    assert_eq!(delete.value().attr("action"), Some(delete_url.as_str()));
     assert_eq!(
-        delete.value().attr("href"),
-        Some(format!("{}/{id}/delete", app.tokens_path()).as_str())
+        one_in(delete, "button[type=submit]").value().attr("hx-get"),
+        Some(delete_url.as_str())
     );
 
     // htmx: the message into #find-result, the row replacing the list out of band.
@@ -484,7 +486,10 @@ async fn find_by_value_shows_the_token_of_this_project_with_delete_at_hand() {
     let res = find(&admin, &app, &app.project_id, &value, false).await;
     let doc = Html::parse_document(&res.text().await.unwrap());
     assert_eq!(
-        count(&doc, &format!("#token-{id} td.actions a[href$='/delete']")),
+        count(
+            &doc,
+            &format!("#token-{id} td.actions form[action$='/delete'] > button")
+        ),
         1
     );
     let confirm = page(&admin, &app, &format!("{}/{id}/delete", app.tokens_path())).await;

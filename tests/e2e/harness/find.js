@@ -1,6 +1,6 @@
 // Finds what a person would find on the page, run through WebDriver's execute-script:
 //   arguments[0]  kind: "field" | "button" | "control" (a button or a link: what a person clicks)
-//                 | "dialog" | "heading" | "row" | "option"
+//                 | "dialog" | "heading" | "row" | "option" | "region" (a named section or role=region)
 //   arguments[1]  the visible words: a label, a button's or link's name, a dialog's heading, a token name
 //   arguments[2]  an element to search in, or null for "what a person can reach": the open modal dialog
 //                 if there is one (everything behind it is inert), else the whole document.
@@ -117,6 +117,7 @@ switch (kind) {
   case "heading": found = named("h1, h2, h3, h4, h5, h6"); break;
   case "row": found = rows(); break;
   case "option": found = options(); break;
+  case "region": found = named("section[aria-labelledby], section[aria-label], [role=region]"); break;
   default: return "unknown kind " + kind;
 }
 // The same control reached twice (two labels) is one match.
