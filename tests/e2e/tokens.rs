@@ -12,7 +12,7 @@ use mlp_console::service::{Actor, NewTokenSpec};
 use serde_json::{json, Value};
 use thirtyfour::prelude::*;
 
-const WARNING: &str =
+pub const WARNING: &str =
     "After closing this window, it will be impossible to restore the token value. \
                        If it is lost, create a new token.";
 
@@ -52,7 +52,7 @@ pub async fn assert_not_reloaded(b: &Browser) {
 }
 
 /// Is `value` anywhere in the document (markup or a field's current value)?
-async fn value_in_dom(b: &Browser, value: &str) -> bool {
+pub async fn value_in_dom(b: &Browser, value: &str) -> bool {
     b.js(
         "var v = arguments[0];
          return document.documentElement.outerHTML.indexOf(v) >= 0 ||
@@ -74,7 +74,7 @@ async fn in_dom(b: &Browser, id: &str) -> bool {
 }
 
 /// Checks a shown value against SPEC §3 and against the database (its digest is the new token's).
-fn assert_is_the_new_token(app: &TestApp, value: &str, name: &str) {
+pub fn assert_is_the_new_token(app: &TestApp, value: &str, name: &str) {
     assert_eq!(
         parse_kind(value).map_err(|e| format!("{e:?}")),
         Ok(SecretKind::Access),
