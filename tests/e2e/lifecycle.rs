@@ -8,7 +8,10 @@ use crate::tokens::{
     assert_is_the_new_token, assert_not_reloaded, mark_page, signed_in, value_in_dom, WARNING,
 };
 use mlp_console::clock::Clock;
+use mlp_console::domain::roles::TokenRole;
 use mlp_console::domain::secret::{parse_kind, SecretKind};
+use mlp_console::domain::{Description, TokenName};
+use mlp_console::service::{Actor, NewTokenSpec};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use thirtyfour::prelude::*;
@@ -636,5 +639,103 @@ async fn the_audit_log_shows_the_events_of_the_journey() {
         "the filter stays chosen"
     );
     b.screenshot("audit-log-filtered").await;
+    b.finish().await;
+}
+
+#[tokio::test]
+async fn expiry_marks_and_an_expired_token_can_still_be_deleted() {
+    let app = TestApp::spawn().await;
+    // Made at the app's (manual) clock time, so that the days left are exact.
+    let token = |name: &str, lifetime_days: Option<i64>| {
+        let spec = NewTokenSpec {
+            project_id: app.project_id.clone(),
+            name: TokenName::parse(name).unwrap(),
+            role: TokenRole::User,
+            description: Description::parse("").unwrap(),
+            lifetime_secs: lifetime_days.map(|d| d * 86_400),
+        };
+        let actor = Actor {
+            account_id: Some(app.owner.account_id.clone()),
+            name: app.owner.email.clone(),
+            issuer_email: app.owner.email.clone(),
+            client_ip: None,
+        };
+        let mut conn = app.pool().get().unwrap();
+        let (value, _) =
+            mlp_console::service::create_token(&mut conn, app.clock.now_ms(), &spec, &actor)
+                .unwrap();
+        value.expose().to_owned()
+    };
+    token("forever", None);
+    let weekly = token("weekly", Some(7));
+    let stale = token("stale", Some(1));
+    app.clock.advance(chrono::Duration::days(2));
+    assert_eq!(api_status(&app, &stale).await, 403, "an expired token");
+    assert_eq!(api_status(&app, &weekly).await, 200);
+    let b = signed_in(&app, "expiry", &app.owner.email).await;
+    mark_page(&b).await;
+
+    let expires = |name: &'static str| {
+        let b = &b;
+        async move {
+            let row = b.row(name).await;
+            cells(b, &row).await["Expires"].clone()
+        }
+    };
+    assert_eq!(expires("forever").await, "Never");
+    let weekly_mark = expires("weekly").await;
+    assert!(weekly_mark.ends_with("Expires in 5 days"), "{weekly_mark}");
+    assert_eq!(expires("stale").await, "Expired");
+    b.axe("the Tokens page with expiry marks").await;
+    b.screenshot("expiry-marks").await;
+
+    let row = b.row("stale").await;
+    b.within(&row).click("Delete").await;
+    let dialog = b.dialog("Delete access token").await;
+    b.within(&dialog).click("Confirm").await;
+    wait_row_gone(&b, "stale").await;
+    b.row("weekly").await;
+    assert_eq!(api_status(&app, &stale).await, 401, "deleted now");
+    assert_not_reloaded(&b).await;
+    b.finish().await;
+}
+
+#[tokio::test]
+async fn a_leak_report_shows_among_deleted_tokens_and_in_the_audit_log() {
+    let app = TestApp::spawn().await;
+    app.token("kept", "user");
+    let leaked = app.token("pasted-in-a-gist", "admin");
+    let res = reqwest::Client::new()
+        .post(app.url("/api/v1/tokens/revoke-leaked"))
+        .json(&json!({ "token": leaked }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 202);
+    assert_eq!(api_status(&app, &leaked).await, 401, "revoked");
+    let b = signed_in(&app, "leak-report", &app.owner.email).await;
+
+    b.row("kept").await;
+    assert!(b.page().is_absent(Kind::Row, "pasted-in-a-gist").await);
+    b.click("Show deleted").await;
+    let row = b.row("pasted-in-a-gist").await;
+    let read = cells(&b, &row).await;
+    assert_eq!(
+        read.get("How").map(String::as_str),
+        Some("leak report"),
+        "{read:?}"
+    );
+    b.screenshot("leak-report-deleted").await;
+
+    b.click("Audit log").await;
+    let log = b.region("Audit log").await;
+    let rows = table_rows(&b, &log).await;
+    let revoked: Vec<_> = rows
+        .iter()
+        .filter(|r| r["Event"] == "token.leak_revoked")
+        .collect();
+    assert_eq!(revoked.len(), 1, "{rows:#?}");
+    assert_eq!(revoked[0]["Target token"], "pasted-in-a-gist");
+    assert_eq!(revoked[0]["Client IP"], "127.0.0.1");
     b.finish().await;
 }

@@ -78,6 +78,8 @@ fn rows(doc: &Html) -> Vec<Row> {
                             .expect("a Delete button");
                         assert_eq!(text(button), "Delete");
                         assert_eq!(button.value().attr("hx-get"), Some(action));
+                        // No fields: nothing (no CSRF token) goes into the GET URL.
+                        assert_eq!(form.select(&sel("input, select, textarea")).count(), 0);
                         action.to_owned()
                     }),
             }
