@@ -155,7 +155,8 @@
   });
 
   // --- In-place editors: a row swapped into a form (tr[data-edit-row]) and back.
-  // Escape in it clicks its Cancel ([data-cancel-edit]); once the plain row is back, its edit link has the focus.
+  // Escape in it clicks its Cancel ([data-cancel-edit]); once the plain row is back, its Edit description button
+  // has the focus.
   document.addEventListener("keydown", function (evt) {
     if (evt.key !== "Escape" || !(evt.target instanceof Element)) return;
     var row = evt.target.closest("[data-edit-row]");
@@ -173,8 +174,8 @@
   document.addEventListener("htmx:after:swap", function () {
     var row = editedRowId && document.getElementById(editedRowId);
     editedRowId = null;
-    var link = row && !row.hasAttribute("data-edit-row") ? row.querySelector(".edit-description") : null;
-    if (link) link.focus();
+    var opener = row && !row.hasAttribute("data-edit-row") ? row.querySelector(".edit-description") : null;
+    if (opener) opener.focus();
   });
 
   // --- Project switcher: <select data-autosubmit> submits its form on change.

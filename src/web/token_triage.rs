@@ -273,6 +273,8 @@ struct FindPage {
 struct FindFragment {
     result: FindResult,
     found: Option<FoundList>,
+    /// For the "Show all tokens" link that replaces an earlier search's row when nothing is found.
+    tokens_url: String,
 }
 
 /// The pasted value and the CSRF token. No `Debug`: the value must never be printed.
@@ -377,7 +379,11 @@ pub async fn find(
     if who.htmx {
         return Ok(render::secret_page_with_status(
             StatusCode::OK,
-            &FindFragment { result, found },
+            &FindFragment {
+                result,
+                found,
+                tokens_url: tokens_url(&access.project.id),
+            },
         ));
     }
     let page = find_page(&who, &projects, &access, Some(result), found)?;

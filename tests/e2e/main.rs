@@ -4,6 +4,7 @@
 mod common;
 
 mod harness;
+mod lifecycle;
 mod login;
 mod nojs;
 mod tokens;

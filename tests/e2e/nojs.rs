@@ -98,3 +98,58 @@ async fn without_js_delete_asks_on_a_confirmation_page() {
     );
     b.finish().await;
 }
+
+#[tokio::test]
+async fn without_js_renew_and_the_description_use_plain_pages() {
+    let app = TestApp::spawn().await;
+    let old = app.token("ci", "user");
+    let b = signed_in_without_js(&app, "nojs-renew-description").await;
+
+    // Renew: the row's button submits its GET form to a confirmation page, then a full page shows the value.
+    let row = b.row("ci").await;
+    b.within(&row).click("Renew ci").await;
+    let confirm = b.dialog("Renew access token").await;
+    assert!(b.path().await.ends_with("/renew"), "a confirmation page");
+    b.within(&confirm).click("Renew").await;
+    let shown = b.dialog("Access token renewed").await;
+    let new = b
+        .within(&shown)
+        .field("Token value")
+        .await
+        .value()
+        .await
+        .unwrap()
+        .unwrap_or_default();
+    assert_eq!(parse_kind(&new).ok(), Some(SecretKind::Access), "{new:?}");
+    assert_ne!(new, old);
+    b.screenshot("nojs-renewed").await;
+    b.within(&shown).click("Ready").await;
+    b.wait_for_path(&app.tokens_path()).await;
+    let status = |value: String| {
+        let url = app.url("/api/v1/tokens/me");
+        async move {
+            reqwest::Client::new()
+                .get(url)
+                .bearer_auth(value)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(status(old).await, 401, "the old value stopped");
+    assert_eq!(status(new).await, 200);
+
+    // The description: its own page with a plain form.
+    let row = b.row("ci").await;
+    b.within(&row).click("Edit description of ci").await;
+    let editor = b.dialog("Edit description of “ci”").await;
+    assert!(b.path().await.ends_with("/description"), "an edit page");
+    b.within(&editor).fill("Description", "Nightly CI").await;
+    b.within(&editor).click("Save").await;
+    b.wait_for_path(&app.tokens_path()).await;
+    let row = b.row("ci").await;
+    assert!(row.text().await.unwrap().contains("Nightly CI"));
+    b.finish().await;
+}

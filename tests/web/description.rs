@@ -24,11 +24,14 @@ async fn the_description_is_edited_in_place_with_htmx() {
     );
     let edit = one(
         &list,
-        &format!("#token-{id} td.name a[aria-label='Edit description of ci']"),
+        &format!("#token-{id} td.name button[type=submit][aria-label='Edit description of ci']"),
     );
     assert_eq!(text(edit), "Edit description");
     let url = token_path(&app, &id, "description");
-    assert_eq!(attr(edit, "href"), Some(url.as_str()));
+    // Without JS the button submits its own GET form (no fields) to the editor's page.
+    let opener = one(&list, &format!("#token-{id} td.name form:has(> button)"));
+    assert_eq!(attr(opener, "method"), Some("get"));
+    assert_eq!(attr(opener, "action"), Some(url.as_str()));
     assert_eq!(attr(edit, "hx-get"), Some(url.as_str()));
     assert_eq!(attr(edit, "hx-target"), Some("closest tr"));
     assert_eq!(attr(edit, "hx-swap"), Some("outerHTML"));
@@ -100,11 +103,11 @@ async fn the_description_is_edited_in_place_with_htmx() {
     assert_eq!(
         count(
             &doc,
-            &format!("tr#token-{id} a[aria-label='Edit description of ci']")
+            &format!("tr#token-{id} form[method=get][action$='/description'] > button[type=submit][aria-label='Edit description of ci']")
         ),
         1
     );
-    assert_eq!(count(&doc, &format!("tr#token-{id} a#renew-{id}")), 1);
+    assert_eq!(count(&doc, &format!("tr#token-{id} button#renew-{id}")), 1);
     assert_eq!(
         stored(&app, &id).description.as_deref(),
         Some("GPU pool <nightly>")

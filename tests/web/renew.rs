@@ -29,11 +29,17 @@ async fn renewing_without_javascript_shows_a_new_value_once_and_the_old_one_fail
 
     // The row offers Renew, leading to the confirmation page.
     let list = get_html(&c, &app, &app.tokens_path()).await;
-    let renew_link = one(&list, &format!("#token-{id} a[aria-label='Renew ci']"));
-    assert_eq!(text(renew_link), "Renew");
+    let renew_button = one(
+        &list,
+        &format!("#token-{id} button[type=submit][aria-label='Renew ci']"),
+    );
+    assert_eq!(text(renew_button), "Renew");
     let url = token_path(&app, &id, "renew");
-    assert_eq!(attr(renew_link, "href"), Some(url.as_str()));
-    assert_eq!(attr(renew_link, "hx-get"), Some(url.as_str()));
+    // Without JS the button submits its own GET form (no fields) to the confirmation page.
+    let form = one(&list, &format!("#token-{id} form:has(> button#renew-{id})"));
+    assert_eq!(attr(form, "method"), Some("get"));
+    assert_eq!(attr(form, "action"), Some(url.as_str()));
+    assert_eq!(attr(renew_button, "hx-get"), Some(url.as_str()));
 
     let res = get(&c, &app, &url, false).await;
     assert_eq!(res.status(), 200);
@@ -187,10 +193,12 @@ async fn renewing_with_htmx_replaces_the_confirmation_and_refreshes_the_row() {
     assert_eq!(
         count(
             &doc,
-            &format!("tr#token-{id} a#renew-{id}[aria-label='Renew notebook']")
+            &format!(
+                "tr#token-{id} form[method=get][action$='/renew'] > button#renew-{id}[aria-label='Renew notebook']"
+            )
         ),
         1,
-        "the refreshed row keeps its Renew link (focus returns to it)"
+        "the refreshed row keeps its Renew button (focus returns to it)"
     );
 
     assert_eq!(api_status(&app, &old).await, 401);
@@ -231,7 +239,10 @@ async fn expired_tokens_and_custom_dates_renew_to_the_same_length_from_now() {
     let list = get_html(&c, &app, &app.tokens_path()).await;
     assert!(text(one(&list, &format!("#token-{id} td.expires"))).contains("Expired"));
     assert_eq!(
-        count(&list, &format!("#token-{id} a[aria-label='Renew weekly']")),
+        count(
+            &list,
+            &format!("#token-{id} button[aria-label='Renew weekly']")
+        ),
         1,
         "an expired token can be renewed"
     );
@@ -299,12 +310,18 @@ async fn a_member_renews_only_its_own_tokens_and_a_viewer_none() {
     assert_eq!(
         count(
             &list,
-            &format!("#token-{members} a[aria-label='Renew members']")
+            &format!("#token-{members} button[aria-label='Renew members']")
         ),
         1
     );
-    assert_eq!(count(&list, &format!("#token-{owners} a[id^=renew-]")), 0);
-    assert_eq!(count(&list, &format!("#token-{owners} td.actions a")), 0);
+    assert_eq!(count(&list, &format!("#token-{owners} [id^=renew-]")), 0);
+    assert_eq!(
+        count(
+            &list,
+            &format!("#token-{owners} td.actions :is(a, button, form)")
+        ),
+        0
+    );
 
     // Going around the missing button does not help.
     let url = token_path(&app, &owners, "renew");
@@ -315,7 +332,11 @@ async fn a_member_renews_only_its_own_tokens_and_a_viewer_none() {
 
     let v = app.logged_in(&viewer.email).await;
     let list = get_html(&v, &app, &app.tokens_path()).await;
-    assert_eq!(count(&list, "a[id^=renew-]"), 0, "a viewer renews nothing");
+    assert_eq!(
+        count(&list, "button[id^=renew-]"),
+        0,
+        "a viewer renews nothing"
+    );
     for id in [&owners, &members] {
         let url = token_path(&app, id, "renew");
         assert_eq!(get(&v, &app, &url, false).await.status(), 403);
@@ -329,7 +350,7 @@ async fn a_member_renews_only_its_own_tokens_and_a_viewer_none() {
     assert_eq!(res.status(), 200);
     let o = app.logged_in(&app.owner.email).await;
     let list = get_html(&o, &app, &app.tokens_path()).await;
-    assert_eq!(count(&list, "a[id^=renew-]"), 2);
+    assert_eq!(count(&list, "button[id^=renew-]"), 2);
     let res = post_form(&o, &app, &token_path(&app, &members, "renew"), &[], false).await;
     assert_eq!(res.status(), 200);
     assert_eq!(audit(&app, event::TOKEN_RENEWED).len(), 2);

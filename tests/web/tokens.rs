@@ -66,10 +66,22 @@ fn rows(doc: &Html) -> Vec<Row> {
                     .select(&sel("summary"))
                     .next()
                     .map_or_else(|| text(cells[5]), text),
+                // Delete is a button alone in a GET form (its no-JS way); htmx gets the same URL.
                 delete: cells[6]
-                    .select(&sel("a[href$='/delete']"))
+                    .select(&sel("form[method=get][action$='/delete']"))
                     .next()
-                    .and_then(|a| a.value().attr("href").map(str::to_owned)),
+                    .map(|form| {
+                        let action = form.value().attr("action").expect("an action");
+                        let button = form
+                            .select(&sel("button[type=submit]"))
+                            .next()
+                            .expect("a Delete button");
+                        assert_eq!(text(button), "Delete");
+                        assert_eq!(button.value().attr("hx-get"), Some(action));
+                        // No fields: nothing (no CSRF token) goes into the GET URL.
+                        assert_eq!(form.select(&sel("input, select, textarea")).count(), 0);
+                        action.to_owned()
+                    }),
             }
         })
         .collect()
@@ -296,10 +308,21 @@ async fn the_first_token_replaces_the_empty_state_out_of_band() {
     assert!(empty.contains("programs"), "{empty}");
     assert!(empty.contains("client library"));
     assert!(empty.contains("CI jobs"));
+    let empty_section = one(&page, "section#tokens-empty");
+    let title = one(&page, "#tokens-empty h2");
     assert_eq!(
-        text(one(&page, "#tokens-empty a.btn")),
-        "Create access token"
+        empty_section.value().attr("aria-labelledby"),
+        title.value().attr("id"),
+        "the empty state is a region named by its heading"
     );
+    assert_eq!(text(title), "No access tokens yet");
+    let new_url = format!("{}/new", app.tokens_path());
+    let form = one(&page, "#tokens-empty form");
+    assert_eq!(form.value().attr("method"), Some("get"));
+    assert_eq!(form.value().attr("action"), Some(new_url.as_str()));
+    let button = one(&page, "#tokens-empty form button.btn[type=submit]");
+    assert_eq!(text(button), "Create access token");
+    assert_eq!(button.value().attr("hx-get"), Some(new_url.as_str()));
     // The table is there (hidden) so that rows can be inserted.
     assert_eq!(count(&page, "table tbody#token-rows"), 1);
     assert!(one(&page, ".table-wrap").value().attr("hidden").is_some());
@@ -334,7 +357,10 @@ async fn a_viewer_may_not_create_any_token() {
     let c = app.logged_in(&viewer.email).await;
     let page = get_html(&c, &app, &app.tokens_path()).await;
     assert_eq!(
-        count(&page, "a[href$='/tokens/new']"),
+        count(
+            &page,
+            "form[action$='/tokens/new'], [hx-get$='/tokens/new']"
+        ),
         0,
         "no create button"
     );
@@ -1159,10 +1185,15 @@ async fn the_create_button_opens_the_dialog_or_a_full_page() {
     let c = app.logged_in(&app.owner.email).await;
     cli_token(&app, "one", "user", None, None);
     let page = get_html(&c, &app, &app.tokens_path()).await;
-    let button = one(&page, "a#create-token");
+    let button = one(&page, "button#create-token");
     let new_url = format!("{}/new", app.tokens_path());
     assert_eq!(text(button), "Create access token");
-    assert_eq!(button.value().attr("href"), Some(new_url.as_str()));
+    assert_eq!(button.value().attr("type"), Some("submit"));
+    // Without JS the button submits its GET form, which has no fields: the URL is the dialog's page.
+    let form = one(&page, "form:has(> button#create-token)");
+    assert_eq!(form.value().attr("method"), Some("get"));
+    assert_eq!(form.value().attr("action"), Some(new_url.as_str()));
+    assert_eq!(count(&page, "form:has(> button#create-token) input"), 0);
     assert_eq!(button.value().attr("hx-get"), Some(new_url.as_str()));
     assert_eq!(button.value().attr("hx-target"), Some("body"));
     assert_eq!(button.value().attr("hx-swap"), Some("beforeend"));

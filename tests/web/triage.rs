@@ -457,11 +457,13 @@ async fn find_by_value_shows_the_token_of_this_project_with_delete_at_hand() {
         rows[0].value().attr("id"),
         Some(format!("token-{id}").as_str())
     );
-    let delete = one_in(rows[0], "td.actions a[href$='/delete']");
+    let delete = one_in(rows[0], "td.actions form[method=get][action$='/delete']");
     assert_eq!(text(delete), "Delete");
+    let delete_url = format!("{}/{id}/delete", app.tokens_path());
+    assert_eq!(delete.value().attr("action"), Some(delete_url.as_str()));
     assert_eq!(
-        delete.value().attr("href"),
-        Some(format!("{}/{id}/delete", app.tokens_path()).as_str())
+        one_in(delete, "button[type=submit]").value().attr("hx-get"),
+        Some(delete_url.as_str())
     );
 
     // htmx: the message into #find-result, the row replacing the list out of band.
@@ -484,7 +486,10 @@ async fn find_by_value_shows_the_token_of_this_project_with_delete_at_hand() {
     let res = find(&admin, &app, &app.project_id, &value, false).await;
     let doc = Html::parse_document(&res.text().await.unwrap());
     assert_eq!(
-        count(&doc, &format!("#token-{id} td.actions a[href$='/delete']")),
+        count(
+            &doc,
+            &format!("#token-{id} td.actions form[action$='/delete'] > button")
+        ),
         1
     );
     let confirm = page(&admin, &app, &format!("{}/{id}/delete", app.tokens_path())).await;
@@ -545,12 +550,27 @@ async fn find_by_value_answers_the_same_for_anything_but_an_active_token_of_this
             }
         }
         if htmx {
-            assert_eq!(
-                first.as_deref().map(str::trim),
-                Some(
+            let first = first.expect("an answer");
+            assert!(
+                first.trim_start().starts_with(
                     format!(r#"<p class="alert alert-error find-message">{NOT_A_TOKEN}</p>"#)
                         .as_str()
-                )
+                ),
+                "{first}"
+            );
+            // A row found by an earlier search is replaced (only that: the normal list has no .found-list),
+            // so that it does not read as the answer to this one.
+            let doc = Html::parse_fragment(&first);
+            let none = one(&doc, "section#token-list");
+            assert_eq!(
+                none.value().attr("hx-swap-oob"),
+                Some("outerHTML:#token-list.found-list")
+            );
+            assert_eq!(count(&doc, "section#token-list tr"), 0);
+            assert_eq!(
+                one(&doc, "section#token-list a").value().attr("href"),
+                Some(app.tokens_path().as_str()),
+                "Show all tokens"
             );
         }
     }

@@ -1,6 +1,6 @@
 // Finds what a person would find on the page, run through WebDriver's execute-script:
-//   arguments[0]  kind: "field" | "button" | "control" (a button or a link: what a person clicks)
-//                 | "dialog" | "heading" | "row" | "option"
+//   arguments[0]  kind: "field" | "button" | "control" (a button, a link or a summary: what a person clicks)
+//                 | "dialog" | "heading" | "row" | "option" | "region" (a named section or role=region)
 //   arguments[1]  the visible words: a label, a button's or link's name, a dialog's heading, a token name
 //   arguments[2]  an element to search in, or null for "what a person can reach": the open modal dialog
 //                 if there is one (everything behind it is inert), else the whole document.
@@ -112,11 +112,13 @@ var found;
 switch (kind) {
   case "field": found = fields(); break;
   case "button": found = named("button, input[type=submit], input[type=button], [role=button]"); break;
-  case "control": found = named("button, input[type=submit], input[type=button], [role=button], a[href]"); break;
+  // A <summary> is clicked like a button (it opens its <details>), so a person counts it among the controls.
+  case "control": found = named("button, input[type=submit], input[type=button], [role=button], a[href], summary"); break;
   case "dialog": found = named("dialog", function (d) { return d.open; }); break;
   case "heading": found = named("h1, h2, h3, h4, h5, h6"); break;
   case "row": found = rows(); break;
   case "option": found = options(); break;
+  case "region": found = named("section[aria-labelledby], section[aria-label], [role=region]"); break;
   default: return "unknown kind " + kind;
 }
 // The same control reached twice (two labels) is one match.

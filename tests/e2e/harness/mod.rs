@@ -74,12 +74,14 @@ const README_SCREENSHOTS: &[&str] = &["tokens-page", "show-once-dialog"];
 pub enum Kind {
     Field,
     Button,
-    /// A button or a link: what a person clicks ("Create access token" is a link styled as a button).
+    /// A button or a link: what a person clicks.
     Control,
     Dialog,
     Heading,
     Row,
     Option,
+    /// A part of the page named for assistive technology: a `<section>` with a name, a `role=region`.
+    Region,
 }
 
 impl Kind {
@@ -92,6 +94,7 @@ impl Kind {
             Kind::Heading => "heading",
             Kind::Row => "row",
             Kind::Option => "option",
+            Kind::Region => "region",
         }
     }
 }
@@ -256,6 +259,9 @@ impl Browser {
     }
     pub async fn row(&self, token_name: &str) -> WebElement {
         self.page().row(token_name).await
+    }
+    pub async fn region(&self, name: &str) -> WebElement {
+        self.page().find(Kind::Region, name).await
     }
     pub async fn find_heading(&self, text: &str) -> WebElement {
         self.page().find(Kind::Heading, text).await
