@@ -13,7 +13,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 
 /// Events per page.
-pub const PAGE_SIZE: i64 = 50;
+pub const PAGE_SIZE: i64 = crate::web::tokens::PAGE_SIZE;
 
 fn audit_url(project_id: &str) -> String {
     format!("/projects/{project_id}/audit")
@@ -126,26 +126,13 @@ fn pager(
     total: i64,
     shown: usize,
 ) -> Option<Pager> {
-    let pages = (total + PAGE_SIZE - 1) / PAGE_SIZE;
-    if pages <= 1 {
-        return None;
-    }
     let base = audit_url(project_id);
     // Event names are `[a-z._]` (one of `event::ALL`), so they need no escaping in a URL.
     let link = |p: i64| match event {
         Some(e) => format!("{base}?event={e}&page={p}"),
         None => format!("{base}?page={p}"),
     };
-    let first = (page - 1) * PAGE_SIZE + 1;
-    Some(Pager {
-        page,
-        pages,
-        total,
-        first,
-        last: first + shown as i64 - 1,
-        prev: (page > 1).then(|| link(page - 1)),
-        next: (page < pages).then(|| link(page + 1)),
-    })
+    Pager::new(page, total, shown, link)
 }
 
 /// `GET /projects/{project_id}/audit`: owners and admins only; anyone else gets 404, like a non-member.

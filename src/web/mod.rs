@@ -121,6 +121,16 @@ impl SignedIn {
     pub fn csrf_token(&self) -> String {
         self.session.csrf_token()
     }
+
+    /// This account as the actor of a change: creator, issuer and audit-log name.
+    pub fn actor(&self, req: &HttpRequest) -> crate::service::Actor {
+        crate::service::Actor {
+            account_id: Some(self.user.account_id.clone()),
+            name: self.user.email.clone(),
+            issuer_email: self.user.email.clone(),
+            client_ip: Some(client_ip(req).to_string()),
+        }
+    }
 }
 
 impl FromRequest for SignedIn {

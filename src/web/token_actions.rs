@@ -3,15 +3,17 @@
 //! with a plain form. Who may do either is SPEC §4's rule for deleting.
 
 use crate::db::projects::ProjectAccess;
-use crate::db::tokens::{self, TokenRecord};
+use crate::db::tokens::TokenRecord;
 use crate::domain::Description;
 use crate::error::AppError;
-use crate::service::{self, Actor, TokenKey};
+use crate::service::{self, TokenKey};
 use crate::startup::AppState;
 use crate::web::error::HtmlError;
 use crate::web::format::Moment;
-use crate::web::tokens::{tokens_url, CreatedView, TokenRow, Viewer};
-use crate::web::{client_ip, project_access, render, Layout, SignedIn};
+use crate::web::tokens::{
+    active_token, manageable_token, tokens_url, CreatedView, TokenRow, Viewer,
+};
+use crate::web::{project_access, render, Layout, SignedIn};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
@@ -37,47 +39,6 @@ impl TokenRow {
 
 fn token_url(project_id: &str, token_id: &str) -> String {
     format!("{}/{token_id}", tokens_url(project_id))
-}
-
-fn actor(who: &SignedIn, req: &HttpRequest) -> Actor {
-    Actor {
-        account_id: Some(who.user.account_id.clone()),
-        name: who.user.email.clone(),
-        issuer_email: who.user.email.clone(),
-        client_ip: Some(client_ip(req).to_string()),
-    }
-}
-
-/// The project's active token `token_id` (expired ones included); 404 when there is none.
-async fn active_token(
-    state: &web::Data<AppState>,
-    access: &ProjectAccess,
-    token_id: &str,
-) -> Result<TokenRecord, HtmlError> {
-    let pool = state.pool.clone();
-    let project_id = access.project.id.clone();
-    let token_id = token_id.to_owned();
-    let token = web::block(move || -> Result<_, AppError> {
-        let mut conn = pool.get()?;
-        tokens::find_active(&mut conn, &project_id, &token_id)?.ok_or(AppError::NotFound)
-    })
-    .await??;
-    Ok(token)
-}
-
-/// The active token `token_id`, if this account may renew it or edit its description (403 otherwise).
-async fn manageable_token(
-    state: &web::Data<AppState>,
-    who: &SignedIn,
-    access: &ProjectAccess,
-    token_id: &str,
-) -> Result<TokenRecord, HtmlError> {
-    let token = active_token(state, access, token_id).await?;
-    let own = token.created_by_account_id.as_deref() == Some(who.user.account_id.as_str());
-    if !access.role.can_manage_token(own) {
-        return Err(HtmlError::Forbidden);
-    }
-    Ok(token)
 }
 
 fn row_of(
@@ -215,7 +176,7 @@ pub async fn renew(
         .renew_token(
             access.project.id.clone(),
             TokenKey::Id(token_id),
-            actor(&who, &req),
+            who.actor(&req),
         )
         .await?;
     let now = state.clock.now_ms();
@@ -377,7 +338,7 @@ pub async fn save_description(
     let now = state.clock.now_ms();
     let key = TokenKey::Id(token.id.clone());
     let project = access.project.id.clone();
-    let actor = actor(&who, &req);
+    let actor = who.actor(&req);
     let updated = web::block(move || -> Result<_, AppError> {
         let mut conn = pool.get()?;
         service::set_description(&mut conn, now, &project, &key, description, &actor)

@@ -198,20 +198,8 @@ impl DeletedList {
 }
 
 fn deleted_pager(project_id: &str, page: i64, total: i64, shown: usize) -> Option<Pager> {
-    let pages = (total + PAGE_SIZE - 1) / PAGE_SIZE;
-    if pages <= 1 {
-        return None;
-    }
-    let link = |p: i64| format!("{}?deleted=1&page={p}", tokens_url(project_id));
-    let first = (page - 1) * PAGE_SIZE + 1;
-    Some(Pager {
-        page,
-        pages,
-        total,
-        first,
-        last: first + shown as i64 - 1,
-        prev: (page > 1).then(|| link(page - 1)),
-        next: (page < pages).then(|| link(page + 1)),
+    Pager::new(page, total, shown, |p| {
+        format!("{}?deleted=1&page={p}", tokens_url(project_id))
     })
 }
 

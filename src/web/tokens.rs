@@ -6,12 +6,12 @@ use crate::db::projects::ProjectAccess;
 use crate::db::tokens::{self, DeletedVia, TokenRecord};
 use crate::domain::{Description, MemberRole, TokenName, TokenRole};
 use crate::error::AppError;
-use crate::service::{self, Actor, NewTokenSpec, TokenKey};
+use crate::service::{self, NewTokenSpec, TokenKey};
 use crate::startup::AppState;
 use crate::web::error::HtmlError;
 use crate::web::format::{self, Moment};
 use crate::web::token_triage::{self, LastUse};
-use crate::web::{client_ip, project_access, render, Layout, SignedIn};
+use crate::web::{project_access, render, Layout, SignedIn};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
@@ -111,6 +111,27 @@ pub struct Pager {
     pub next: Option<String>,
 }
 
+impl Pager {
+    /// Previous/next links for page `page` of `total` items, `PAGE_SIZE` a page, of which `shown` are
+    /// on this page; `None` when everything fits on one page. `link(n)` is the URL of page `n`.
+    pub fn new(page: i64, total: i64, shown: usize, link: impl Fn(i64) -> String) -> Option<Pager> {
+        let pages = (total + PAGE_SIZE - 1) / PAGE_SIZE;
+        if pages <= 1 {
+            return None;
+        }
+        let first = (page - 1) * PAGE_SIZE + 1;
+        Some(Pager {
+            page,
+            pages,
+            total,
+            first,
+            last: first + shown as i64 - 1,
+            prev: (page > 1).then(|| link(page - 1)),
+            next: (page < pages).then(|| link(page + 1)),
+        })
+    }
+}
+
 /// The list section (`#token-list`): the table (always present, so `#token-rows` can take an
 /// out-of-band insert), the empty state, the pager.
 pub struct ListView {
@@ -161,20 +182,8 @@ struct PageQuery {
 }
 
 fn pager(project_id: &str, page: i64, total: i64, shown: usize) -> Option<Pager> {
-    let pages = (total + PAGE_SIZE - 1) / PAGE_SIZE;
-    if pages <= 1 {
-        return None;
-    }
-    let link = |p: i64| format!("{}?page={p}", tokens_url(project_id));
-    let first = (page - 1) * PAGE_SIZE + 1;
-    Some(Pager {
-        page,
-        pages,
-        total,
-        first,
-        last: first + shown as i64 - 1,
-        prev: (page > 1).then(|| link(page - 1)),
-        next: (page < pages).then(|| link(page + 1)),
+    Pager::new(page, total, shown, |p| {
+        format!("{}?page={p}", tokens_url(project_id))
     })
 }
 
@@ -574,12 +583,7 @@ pub async fn create(
 
     let pool = state.pool.clone();
     let project_id = access.project.id.clone();
-    let actor = Actor {
-        account_id: Some(who.user.account_id.clone()),
-        name: who.user.email.clone(),
-        issuer_email: who.user.email.clone(),
-        client_ip: Some(client_ip(&req).to_string()),
-    };
+    let actor = who.actor(&req);
     let outcome = web::block(move || -> Result<CreateOutcome, AppError> {
         let mut conn = pool.get()?;
         // Checked with the other fields, so that every problem is reported at once.
@@ -712,10 +716,9 @@ struct DeletedFragment {
     list: Option<ListView>,
 }
 
-/// The active token `token_id` of the project, if this account may delete it.
-async fn deletable_token(
+/// The project's active token `token_id` (expired ones included); 404 when there is none.
+pub(crate) async fn active_token(
     state: &web::Data<AppState>,
-    who: &SignedIn,
     access: &ProjectAccess,
     token_id: &str,
 ) -> Result<TokenRecord, HtmlError> {
@@ -727,6 +730,17 @@ async fn deletable_token(
         tokens::find_active(&mut conn, &project_id, &token_id)?.ok_or(AppError::NotFound)
     })
     .await??;
+    Ok(token)
+}
+
+/// The active token `token_id`, if this account may delete, renew or describe it (SPEC §4; 403 otherwise).
+pub(crate) async fn manageable_token(
+    state: &web::Data<AppState>,
+    who: &SignedIn,
+    access: &ProjectAccess,
+    token_id: &str,
+) -> Result<TokenRecord, HtmlError> {
+    let token = active_token(state, access, token_id).await?;
     let own = token.created_by_account_id.as_deref() == Some(who.user.account_id.as_str());
     if !access.role.can_manage_token(own) {
         return Err(HtmlError::Forbidden);
@@ -742,7 +756,7 @@ pub async fn confirm_delete(
 ) -> Result<HttpResponse, HtmlError> {
     let (project_id, token_id) = path.into_inner();
     let (projects, access) = project_access(&state, &who, &project_id).await?;
-    let token = deletable_token(&state, &who, &access, &token_id).await?;
+    let token = manageable_token(&state, &who, &access, &token_id).await?;
     let url = tokens_url(&access.project.id);
     let d = DeleteView {
         token_id: token.id.clone(),
@@ -778,14 +792,9 @@ async fn delete_token(
     access: &ProjectAccess,
     token_id: &str,
 ) -> Result<i64, HtmlError> {
-    deletable_token(state, who, access, token_id).await?;
+    manageable_token(state, who, access, token_id).await?;
     let project_id = access.project.id.clone();
-    let actor = Actor {
-        account_id: Some(who.user.account_id.clone()),
-        name: who.user.email.clone(),
-        issuer_email: who.user.email.clone(),
-        client_ip: Some(client_ip(req).to_string()),
-    };
+    let actor = who.actor(req);
     state
         .delete_token(
             project_id.clone(),
