@@ -113,21 +113,7 @@ pub async fn list(
     .await??;
     let tokens = records
         .into_iter()
-        .map(|record| {
-            // Uses not yet written to the database are newer than what it holds.
-            let noted = state.last_used.peek(&record.id).map(|(at, _)| at);
-            let last_used = record.last_used_at.max(noted);
-            TokenInfo {
-                token_type: record.role().into(),
-                created_at: rfc3339(record.created_at),
-                exp: record.expires_at.map(rfc3339),
-                last_used_at: last_used.map(rfc3339),
-                id: record.id,
-                name: record.name,
-                issuer_name: record.issuer_name,
-                description: record.description,
-            }
-        })
+        .map(|record| token_info(&state, record))
         .collect();
     json(StatusCode::OK, &TokenList { tokens })
 }
@@ -185,6 +171,7 @@ async fn delete_named(
 }
 
 /// A token as `get_project_tokens_info` lists it, with uses not yet written to the database counted.
+/// A token as the API lists it; uses noted in memory and not yet written are newer than the database's.
 fn token_info(state: &AppState, record: crate::db::tokens::TokenRecord) -> TokenInfo {
     let noted = state.last_used.peek(&record.id).map(|(at, _)| at);
     TokenInfo {
