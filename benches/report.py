@@ -115,9 +115,10 @@ def main():
     out.write(f"\nTokens page beyond its rows: a project of exactly {a.fifty} tokens (the same {a.fifty} rows as "
               f"the {a.big:,}-token project's first page) serves {n(fifty)} req/s ({fifty_cpu:.0f} µs/req); "
               f"{a.big:,} tokens vs {a.fifty}: {median_ratio('page-fifty', 'page-big', 'rps'):.2f}× slower.\n")
-    out.write(f"Login flood: {flood_requests:,} attempts; {fs['ok']} answered 200 (the only ones that ran "
-              f"argon2), {fs['limited']:,} answered 429 before any hashing, {fs['other']} other; "
-              f"a probe afterwards got {fs['probe'].split()[0] if probe else '?'} with Retry-After: "
+    out.write(f"Login flood: wrk completed {flood_requests:,} attempts in its windows; the server answered "
+              f"{fs['ok']} with 200 (the only ones that ran argon2), {fs['limited']:,} with 429 before any hashing "
+              f"and {fs['other']} otherwise; a probe afterwards got "
+              f"{fs['probe'].split()[0] if probe else '?'} with Retry-After: "
               f"{probe[1] if len(probe) == 2 else 'missing'}.\n")
     out.write(f"Server after the run: {mem['rss_kib'] / 1024:.1f} MiB resident, {mem['threads']} threads.\n")
     if not (valid12 and valid5 and clean("page-big", "page-small")):

@@ -12,6 +12,9 @@ use askama::Template;
 use secrecy::SecretString;
 use std::time::Duration;
 
+/// How long a refused login attempt waits for its 429 (see `submit`).
+pub const REFUSED_ATTEMPT_PAUSE: Duration = Duration::from_secs(1);
+
 #[derive(Template)]
 #[template(path = "login.html")]
 struct LoginPage {
@@ -72,7 +75,13 @@ pub async fn submit(
     let email = email.trim().to_owned();
     let attempt = match state.login_limiter.begin(ip, &email) {
         Ok(attempt) => attempt,
-        Err(wait) => return Ok(too_many_attempts(&session, email, wait)),
+        Err(wait) => {
+            // A client told to wait that keeps trying gets each refusal after a pause: a script hammering
+            // the form drops to one attempt a second per connection instead of taking a share of the
+            // core from everyone else, and the pause costs a timer, not a thread.
+            actix_web::rt::time::sleep(REFUSED_ATTEMPT_PAUSE).await;
+            return Ok(too_many_attempts(&session, email, wait));
+        }
     };
 
     // At most `PASSWORD_HASHES_AT_ONCE` hashes run at a time (each takes ~19 MiB and a core for ~30 ms);
