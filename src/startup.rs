@@ -22,8 +22,8 @@ use std::net::TcpListener;
 use std::sync::Arc;
 
 /// SQLite connections. Writes take turns anyway (`db::pool::immediate`) and reads are short and CPU-bound,
-/// so a few connections keep two cores busy; each one costs up to 2 MiB of page cache (measured: 16
-/// connections held ~11 MiB more than 4 after the benchmark's load, for no throughput).
+/// so a few connections keep two cores busy; each one may cache up to 2 MiB of pages (measured: 16
+/// connections held ~5 MiB more than 4 after the benchmark's load, with no gain in throughput).
 pub const POOL_SIZE: u32 = 4;
 /// Password hashes computed at once. An argon2id hash takes 19 MiB and a core for ~30 ms: one at a time
 /// bounds both, whatever a login flood from many addresses does, and leaves the other core to everyone
