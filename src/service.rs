@@ -36,7 +36,7 @@ pub fn create_token(
     spec: &NewTokenSpec,
     actor: &Actor,
 ) -> Result<(SecretValue, TokenRecord), AppError> {
-    conn.immediate_transaction(|conn| insert_token(conn, now_ms, spec, actor))
+    crate::db::pool::immediate(conn, |conn| insert_token(conn, now_ms, spec, actor))
 }
 
 /// The body of `create_token`, for callers that already hold a transaction.
@@ -112,7 +112,7 @@ pub fn delete_token(
     actor: &Actor,
     via: DeletedVia,
 ) -> Result<TokenRecord, AppError> {
-    conn.immediate_transaction(|conn| {
+    crate::db::pool::immediate(conn, |conn| {
         let token = match key {
             TokenKey::Id(id) => tokens::find_active(conn, project_id, id)?,
             TokenKey::Name(name) => tokens::find_active_by_name(conn, project_id, name)?,
@@ -155,7 +155,7 @@ pub fn revoke_leaked_registration(
     digest: &Digest,
     actor: &Actor,
 ) -> Result<Option<RegistrationRecord>, AppError> {
-    conn.immediate_transaction(|conn| {
+    crate::db::pool::immediate(conn, |conn| {
         let Some(registration) = registration_tokens::find_by_digest(conn, digest)? else {
             return Ok(None);
         };
@@ -223,7 +223,7 @@ pub fn renew_token(
     key: &TokenKey,
     actor: &Actor,
 ) -> Result<(SecretValue, TokenRecord), AppError> {
-    conn.immediate_transaction(|conn| {
+    crate::db::pool::immediate(conn, |conn| {
         let token = find_by_key(conn, project_id, key)?;
         let secret = SecretValue::generate(SecretKind::Access);
         let (expires_at, lifetime_secs) = renewed_expiry(&token, now_ms);
@@ -267,7 +267,7 @@ pub fn set_description(
     description: Description,
     actor: &Actor,
 ) -> Result<TokenRecord, AppError> {
-    conn.immediate_transaction(|conn| {
+    crate::db::pool::immediate(conn, |conn| {
         let token = find_by_key(conn, project_id, key)?;
         if token.description.as_deref() == description.as_deref() {
             return Ok(token);

@@ -114,7 +114,7 @@ pub async fn create(
     let name = client_name.clone();
     let secret = web::block(move || -> Result<SecretValue, ApiError> {
         let mut conn = pool.get().map_err(AppError::from)?;
-        conn.immediate_transaction(|conn| {
+        crate::db::pool::immediate(&mut conn, |conn| {
             if tokens::name_taken(conn, &admin.project_id, name.as_str())? {
                 return Err(ApiError::Conflict("client_name"));
             }
@@ -191,7 +191,7 @@ pub async fn exchange(
     let pool = state.pool.clone();
     let (secret, record) = web::block(move || -> Result<_, ApiError> {
         let mut conn = pool.get().map_err(AppError::from)?;
-        conn.immediate_transaction(|conn| exchange_in(conn, &digest, now, client_ip))
+        crate::db::pool::immediate(&mut conn, |conn| exchange_in(conn, &digest, now, client_ip))
     })
     .await??;
     secret_json(

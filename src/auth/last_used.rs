@@ -111,7 +111,7 @@ impl LastUsedRecorder {
         }
         let mut conn = pool.get()?;
         conn.batch_execute(&format!("PRAGMA busy_timeout = {FLUSH_BUSY_TIMEOUT_MS};"))?;
-        let written = conn.immediate_transaction(|conn| -> Result<(), AppError> {
+        let written = crate::db::pool::immediate(&mut conn, |conn| -> Result<(), AppError> {
             for news in &pending {
                 let Some((stored_at, stored_ips)) = db::last_used::get(conn, &news.token_id)?
                 else {

@@ -51,6 +51,15 @@ impl Window {
             hits.pop_front();
         }
     }
+
+    /// Takes back one event of `key` that happened at `at`.
+    fn forget(&mut self, key: &str, at: Instant) {
+        if let Some(hits) = self.hits.get_mut(key) {
+            if let Some(pos) = hits.iter().rposition(|&t| t == at) {
+                hits.remove(pos);
+            }
+        }
+    }
 }
 
 /// Requests per client address in a sliding window, for endpoints anyone may call.
@@ -108,19 +117,49 @@ impl LoginLimiter {
         format!("{ip}|{}", email.trim().to_lowercase())
     }
 
-    /// `Some(wait)` when this attempt must be refused without checking the password.
-    pub fn check(&self, ip: IpAddr, email: &str) -> Option<Duration> {
+    /// Admits a login attempt, or refuses it with how long to wait, before any password hashing.
+    ///
+    /// An admitted attempt counts as a failure at once, under the same locks as the check: attempts
+    /// made at the same moment cannot all pass the check before the first of them has failed (16
+    /// simultaneous guesses used to reach argon2 where 5 are allowed). A right password gives the
+    /// attempt back ([`LoginLimiter::succeeded`]).
+    pub fn begin(&self, ip: IpAddr, email: &str) -> Result<Attempt, Duration> {
         let now = Instant::now();
-        let client = lock(&self.per_client).retry_after(&ip.to_string(), now);
-        let account = lock(&self.per_account).retry_after(&Self::account_key(ip, email), now);
-        client.max(account).map(|d| d.max(Duration::from_secs(1)))
+        let client_key = ip.to_string();
+        let account_key = Self::account_key(ip, email);
+        // Always client before account, here and in `succeeded`.
+        let mut client = lock(&self.per_client);
+        let mut account = lock(&self.per_account);
+        let wait = client
+            .retry_after(&client_key, now)
+            .max(account.retry_after(&account_key, now));
+        if let Some(wait) = wait {
+            return Err(wait.max(Duration::from_secs(1)));
+        }
+        client.record(client_key, now);
+        account.record(account_key.clone(), now);
+        Ok(Attempt {
+            ip,
+            account_key,
+            at: now,
+        })
     }
 
-    pub fn record_failure(&self, ip: IpAddr, email: &str) {
-        let now = Instant::now();
-        lock(&self.per_client).record(ip.to_string(), now);
-        lock(&self.per_account).record(Self::account_key(ip, email), now);
+    /// The attempt's password was right: it no longer counts as a failure.
+    pub fn succeeded(&self, attempt: Attempt) {
+        let mut client = lock(&self.per_client);
+        let mut account = lock(&self.per_account);
+        client.forget(&attempt.ip.to_string(), attempt.at);
+        account.forget(&attempt.account_key, attempt.at);
     }
+}
+
+/// A login attempt admitted by [`LoginLimiter::begin`]; it counts as a failure unless handed back.
+#[derive(Debug)]
+pub struct Attempt {
+    ip: IpAddr,
+    account_key: String,
+    at: Instant,
 }
 
 fn lock(window: &Mutex<Window>) -> std::sync::MutexGuard<'_, Window> {
@@ -140,23 +179,44 @@ mod tests {
     fn five_failures_for_one_email_block_that_email_only() {
         let limiter = LoginLimiter::default();
         for _ in 0..5 {
-            assert_eq!(limiter.check(IP, "a@x"), None);
-            limiter.record_failure(IP, "a@x");
+            limiter.begin(IP, "a@x").expect("admitted");
         }
-        let wait = limiter.check(IP, "A@X").expect("blocked");
+        let wait = limiter.begin(IP, "A@X").expect_err("blocked");
         assert!(wait > Duration::from_secs(14 * 60) && wait <= Duration::from_secs(15 * 60));
-        assert_eq!(limiter.check(IP, "b@x"), None);
+        assert!(limiter.begin(IP, "b@x").is_ok());
     }
 
     #[test]
     fn thirty_failures_from_one_client_block_every_email() {
         let limiter = LoginLimiter::default();
         for i in 0..30 {
-            limiter.record_failure(IP, &format!("user{i}@x"));
+            limiter.begin(IP, &format!("user{i}@x")).expect("admitted");
         }
-        assert!(limiter.check(IP, "fresh@x").is_some());
+        assert!(limiter.begin(IP, "fresh@x").is_err());
         let other: IpAddr = "10.0.0.1".parse().unwrap();
-        assert_eq!(limiter.check(other, "fresh@x"), None);
+        assert!(limiter.begin(other, "fresh@x").is_ok());
+    }
+
+    #[test]
+    fn attempts_in_flight_count_before_they_fail() {
+        // Five attempts admitted and not yet answered: the sixth is refused without waiting for them.
+        let limiter = LoginLimiter::default();
+        let in_flight: Vec<Attempt> = (0..5).map(|_| limiter.begin(IP, "a@x").unwrap()).collect();
+        assert!(limiter.begin(IP, "a@x").is_err());
+        drop(in_flight);
+    }
+
+    #[test]
+    fn a_success_gives_its_attempt_back() {
+        let limiter = LoginLimiter::default();
+        for _ in 0..4 {
+            limiter.begin(IP, "a@x").unwrap();
+        }
+        let right = limiter.begin(IP, "a@x").unwrap();
+        limiter.succeeded(right);
+        // Four failures stand; the fifth slot is free again.
+        limiter.begin(IP, "a@x").expect("the success did not count");
+        assert!(limiter.begin(IP, "a@x").is_err());
     }
 
     #[test]
@@ -183,9 +243,9 @@ mod tests {
     #[test]
     fn failures_age_out() {
         let limiter = LoginLimiter::new(1, Duration::from_millis(30), 100, Duration::from_secs(60));
-        limiter.record_failure(IP, "a@x");
-        assert!(limiter.check(IP, "a@x").is_some());
+        limiter.begin(IP, "a@x").unwrap();
+        assert!(limiter.begin(IP, "a@x").is_err());
         std::thread::sleep(Duration::from_millis(40));
-        assert_eq!(limiter.check(IP, "a@x"), None);
+        assert!(limiter.begin(IP, "a@x").is_ok());
     }
 }

@@ -1,5 +1,7 @@
 //! The command line: `serve` (default) and the admin commands of SPEC §8. Results go to stdout, everything else to stderr.
 
+mod bench_seed;
+
 use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
 use crate::db::{self, Pool};
@@ -49,6 +51,9 @@ pub enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Fill an empty database for scripts/bench (password on stdin); not for production databases.
+    #[command(hide = true)]
+    BenchSeed(bench_seed::BenchSeedArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -128,6 +133,7 @@ pub fn run(cli: Cli) -> ExitCode {
 }
 
 fn serve(settings: Settings) -> anyhow::Result<()> {
+    crate::startup::tune_allocator();
     actix_web::rt::System::new().block_on(async move {
         let app = crate::startup::Application::build(settings).await?;
         app.run_until_stopped().await?;
@@ -139,6 +145,7 @@ fn admin(settings: &Settings, command: Command) -> anyhow::Result<()> {
     let pool = db::pool::open(&settings.database_path(), 2)?;
     let out = match command {
         Command::Serve => unreachable!("handled by run"),
+        Command::BenchSeed(args) => bench_seed::run(&pool, &args)?,
         Command::User {
             command: UserCommand::Create { email, name, .. },
         } => {

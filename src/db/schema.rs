@@ -81,6 +81,14 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// Active tokens per project, maintained by triggers (migration `token_listing`); read, never written.
+    active_token_counts (project_id) {
+        project_id -> Text,
+        active -> BigInt,
+    }
+}
+
 diesel::joinable!(memberships -> accounts (account_id));
 diesel::joinable!(memberships -> projects (project_id));
 diesel::joinable!(access_tokens -> projects (project_id));

@@ -94,7 +94,8 @@ fn active() -> diesel::dsl::IsNull<t::deleted_at> {
     t::deleted_at.is_null()
 }
 
-/// One page of the project's active tokens, newest first, and the total count.
+/// One page of the project's active tokens, newest first, and the total count. The page is read in order
+/// from the partial index `access_tokens_active_order`, so its cost does not grow with the project.
 pub fn list_active(
     conn: &mut SqliteConnection,
     project_id: &str,
@@ -109,12 +110,19 @@ pub fn list_active(
         .limit(limit)
         .select(TokenRecord::as_select())
         .load(conn)?;
-    let total = t::table
-        .filter(t::project_id.eq(project_id))
-        .filter(active())
-        .count()
-        .get_result(conn)?;
-    Ok((rows, total))
+    Ok((rows, count_active(conn, project_id)?))
+}
+
+/// How many active tokens the project has: one row read, however many there are (a counter kept by
+/// triggers in the same transaction as every write to `access_tokens`; see the `token_listing` migration).
+pub fn count_active(conn: &mut SqliteConnection, project_id: &str) -> QueryResult<i64> {
+    use crate::db::schema::active_token_counts as c;
+    Ok(c::table
+        .find(project_id)
+        .select(c::active)
+        .get_result(conn)
+        .optional()?
+        .unwrap_or(0))
 }
 
 /// Every active token of the project, newest first (for the API list).
@@ -271,4 +279,79 @@ pub fn set_description(
     .set(t::description.eq(description))
     .execute(conn)?;
     Ok(changed == 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Description, TokenName};
+    use crate::service::{self, Actor, NewTokenSpec, TokenKey};
+
+    fn actual_active(conn: &mut SqliteConnection, project_id: &str) -> i64 {
+        t::table
+            .filter(t::project_id.eq(project_id))
+            .filter(active())
+            .count()
+            .get_result(conn)
+            .unwrap()
+    }
+
+    #[test]
+    fn the_active_counter_follows_every_kind_of_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let pool = crate::db::pool::open(&dir.path().join("t.db"), 2).unwrap();
+        let password = secrecy::SecretString::from("a long password".to_owned());
+        crate::cli::create_user(&pool, "o@example.com", None, &password).unwrap();
+        let p = crate::cli::create_project(&pool, "p", "o@example.com").unwrap();
+        let q = crate::cli::create_project(&pool, "q", "o@example.com").unwrap();
+        let mut conn = pool.get().unwrap();
+        let actor = Actor {
+            account_id: None,
+            name: "o@example.com".into(),
+            issuer_email: "o@example.com".into(),
+            client_ip: None,
+        };
+        let spec = |project: &str, name: &str| NewTokenSpec {
+            project_id: project.into(),
+            name: TokenName::parse(name).unwrap(),
+            role: crate::domain::TokenRole::User,
+            description: Description::none(),
+            lifetime_secs: None,
+        };
+        assert_eq!(
+            count_active(&mut conn, &p).unwrap(),
+            0,
+            "no row yet reads as 0"
+        );
+        for i in 0..7 {
+            service::create_token(&mut conn, i, &spec(&p, &format!("t{i}")), &actor).unwrap();
+        }
+        service::create_token(&mut conn, 9, &spec(&q, "other"), &actor).unwrap();
+        // A refused insert (name taken) changes nothing.
+        assert!(service::create_token(&mut conn, 10, &spec(&p, "t0"), &actor).is_err());
+        for name in ["t1", "t4"] {
+            let key = TokenKey::Name(name.into());
+            service::delete_token(&mut conn, 11, &p, &key, &actor, DeletedVia::Api).unwrap();
+        }
+        service::renew_token(&mut conn, 12, &p, &TokenKey::Name("t2".into()), &actor).unwrap();
+        set_description(&mut conn, &p, "x", Some("no such token")).unwrap();
+        // A deleted name may be reused.
+        service::create_token(&mut conn, 13, &spec(&p, "t1"), &actor).unwrap();
+        for project in [&p, &q] {
+            assert_eq!(
+                count_active(&mut conn, project).unwrap(),
+                actual_active(&mut conn, project)
+            );
+        }
+        assert_eq!(count_active(&mut conn, &p).unwrap(), 6);
+        let (page, total) = list_active(&mut conn, &p, 0, 4).unwrap();
+        assert_eq!(total, 6);
+        let names: Vec<&str> = page.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(names, ["t1", "t6", "t5", "t3"], "newest first");
+        // Rows deleted outright (a project's cascade) are uncounted too.
+        diesel::delete(t::table.filter(t::name.eq("t6")))
+            .execute(&mut conn)
+            .unwrap();
+        assert_eq!(count_active(&mut conn, &p).unwrap(), 5);
+    }
 }

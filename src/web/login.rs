@@ -10,6 +10,10 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use secrecy::SecretString;
+use std::time::Duration;
+
+/// How long a refused login attempt waits for its 429 (see `submit`).
+pub const REFUSED_ATTEMPT_PAUSE: Duration = Duration::from_secs(1);
 
 #[derive(Template)]
 #[template(path = "login.html")]
@@ -69,38 +73,42 @@ pub async fn submit(
     }
     let ip = client_ip(&req);
     let email = email.trim().to_owned();
-    if let Some(wait) = state.login_limiter.check(ip, &email) {
-        let minutes = wait.as_secs().div_ceil(60);
-        let message = format!(
-            "Too many failed attempts. Try again in {minutes} minute{}.",
-            if minutes == 1 { "" } else { "s" }
-        );
-        let mut response = render::page_with_status(
-            StatusCode::TOO_MANY_REQUESTS,
-            &login_page(&session, email, Some(message)),
-        );
-        response.headers_mut().insert(
-            header::RETRY_AFTER,
-            header::HeaderValue::from(wait.as_secs().max(1)),
-        );
-        return Ok(response);
-    }
+    let attempt = match state.login_limiter.begin(ip, &email) {
+        Ok(attempt) => attempt,
+        Err(wait) => {
+            // A client told to wait that keeps trying gets each refusal after a pause: a script hammering
+            // the form drops to one attempt a second per connection instead of taking a share of the
+            // core from everyone else, and the pause costs a timer, not a thread.
+            actix_web::rt::time::sleep(REFUSED_ATTEMPT_PAUSE).await;
+            return Ok(too_many_attempts(&session, email, wait));
+        }
+    };
 
+    // At most `PASSWORD_HASHES_AT_ONCE` hashes run at a time (each takes ~19 MiB and a core for ~30 ms);
+    // the others wait here without holding a thread. The permit moves into the blocking task, so a client
+    // that hangs up cannot free it before its hash is done.
+    let permit = state
+        .password_hashing
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|e| HtmlError::Internal(AppError::Internal(e.into())))?;
     let pool = state.pool.clone();
     let now = state.clock.now_ms();
     let password = SecretString::from(password);
     let typed_email = email.clone();
     let outcome = web::block(move || -> Result<Outcome, AppError> {
-        let mut conn = pool.get()?;
         // Over-long or malformed emails are checked like unknown ones, so timing says nothing.
         let account = match crate::domain::Email::parse(&typed_email) {
-            Ok(email) => db::accounts::find_by_email(&mut conn, email.as_str())?,
+            Ok(email) => db::accounts::find_by_email(&mut *pool.get()?, email.as_str())?,
             Err(_) => None,
         };
+        // No pooled connection is held while hashing: verification's cache misses and page views keep them.
         let ok = password::verify(
             &password,
             account.as_ref().map(|a| a.password_hash.as_str()),
         );
+        drop(permit);
         let ip = ip.to_string();
         let event = NewAuditEvent {
             account_id: account.as_ref().map(|a| a.id.as_str()),
@@ -118,7 +126,7 @@ pub async fn submit(
         };
         // Failed attempts for unknown emails belong to no project and no account: not recorded.
         if account.is_some() {
-            db::audit::record(&mut conn, &event)?;
+            db::pool::immediate(&mut *pool.get()?, |conn| db::audit::record(conn, &event))?;
         }
         Ok(match account {
             Some(a) if ok => Outcome::Success(CurrentUser {
@@ -131,21 +139,38 @@ pub async fn submit(
     .await??;
 
     match outcome {
-        Outcome::Failure => {
-            state.login_limiter.record_failure(ip, &email);
-            Ok(render::page(&login_page(
-                &session,
-                email,
-                Some("Invalid email or password".into()),
-            )))
-        }
+        // The attempt was counted as a failure when it was admitted.
+        Outcome::Failure => Ok(render::page(&login_page(
+            &session,
+            email,
+            Some("Invalid email or password".into()),
+        ))),
         Outcome::Success(user) => {
+            state.login_limiter.succeeded(attempt);
             session.log_in(&user, now).map_err(|e| {
                 HtmlError::Internal(AppError::Internal(anyhow::anyhow!("session: {e}")))
             })?;
             Ok(render::see_other("/"))
         }
     }
+}
+
+/// 429 with `Retry-After`, and the form again saying when to try.
+fn too_many_attempts(session: &TypedSession, email: String, wait: Duration) -> HttpResponse {
+    let minutes = wait.as_secs().div_ceil(60);
+    let message = format!(
+        "Too many failed attempts. Try again in {minutes} minute{}.",
+        if minutes == 1 { "" } else { "s" }
+    );
+    let mut response = render::page_with_status(
+        StatusCode::TOO_MANY_REQUESTS,
+        &login_page(session, email, Some(message)),
+    );
+    response.headers_mut().insert(
+        header::RETRY_AFTER,
+        header::HeaderValue::from(wait.as_secs().max(1)),
+    );
+    response
 }
 
 #[derive(serde::Deserialize)]
