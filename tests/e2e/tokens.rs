@@ -522,6 +522,7 @@ async fn delete_then_cancel_keeps_the_row_and_returns_the_focus() {
     let b = signed_in(&app, "delete-cancel", &app.owner.email).await;
     let row = b.row("keep-me").await;
     let opener = b.within(&row).button("Delete").await;
+    let history_before = b.js("return history.length;", vec![]).await;
 
     opener.click().await.unwrap();
 
@@ -551,6 +552,9 @@ async fn delete_then_cancel_keeps_the_row_and_returns_the_focus() {
     .await;
     b.row("keep-me").await;
     assert!(b.has_focus(&opener).await, "the focus is back on Delete");
+    // The boosted Delete form fetched its confirmation without touching the address bar or history.
+    assert_eq!(b.path().await, app.tokens_path());
+    assert_eq!(b.js("return history.length;", vec![]).await, history_before);
     assert_eq!(active_names(&app, &app.project_id), ["keep-me"]);
     b.finish().await;
 }

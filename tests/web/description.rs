@@ -32,9 +32,10 @@ async fn the_description_is_edited_in_place_with_htmx() {
     let opener = one(&list, &format!("#token-{id} td.name form:has(> button)"));
     assert_eq!(attr(opener, "method"), Some("get"));
     assert_eq!(attr(opener, "action"), Some(url.as_str()));
-    assert_eq!(attr(edit, "hx-get"), Some(url.as_str()));
-    assert_eq!(attr(edit, "hx-target"), Some("closest tr"));
-    assert_eq!(attr(edit, "hx-swap"), Some("outerHTML"));
+    // With htmx the form is boosted: the same action, its answer replacing the row.
+    assert_eq!(attr(opener, "hx-boost"), Some("true"));
+    assert_eq!(attr(opener, "hx-target"), Some("closest tr"));
+    assert_eq!(attr(opener, "hx-swap"), Some("outerHTML"));
 
     // The row becomes a small form.
     let res = get(&c, &app, &url, true).await;

@@ -461,10 +461,8 @@ async fn find_by_value_shows_the_token_of_this_project_with_delete_at_hand() {
     assert_eq!(text(delete), "Delete");
     let delete_url = format!("{}/{id}/delete", app.tokens_path());
     assert_eq!(delete.value().attr("action"), Some(delete_url.as_str()));
-    assert_eq!(
-        one_in(delete, "button[type=submit]").value().attr("hx-get"),
-        Some(delete_url.as_str())
-    );
+    // Boosted: htmx sends the form to its own action, so the URL is written once.
+    assert_eq!(delete.value().attr("hx-boost"), Some("true"));
 
     // htmx: the message into #find-result, the row replacing the list out of band.
     let res = find(&owner, &app, &app.project_id, &value, true).await;
