@@ -181,16 +181,7 @@ pub async fn renew(
         .await?;
     let now = state.clock.now_ms();
     let url = tokens_url(&access.project.id);
-    let renewed = CreatedView {
-        value: secret.expose(),
-        name: record.name.clone(),
-        role_label: record.role().label(),
-        project_name: access.project.name.clone(),
-        expires: record.expires_at.map(Moment::date),
-        tokens_url: url.clone(),
-        full_page: !who.htmx,
-        renewed: true,
-    };
+    let renewed = CreatedView::new(&secret, &record, &access, &who, true);
     if who.htmx {
         let fragment = RenewedFragment {
             c: renewed,

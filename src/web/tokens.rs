@@ -4,7 +4,7 @@
 use crate::auth::last_used::LastUsedRecorder;
 use crate::db::projects::ProjectAccess;
 use crate::db::tokens::{self, DeletedVia, TokenRecord};
-use crate::domain::{Description, MemberRole, TokenName, TokenRole};
+use crate::domain::{Description, MemberRole, SecretValue, TokenName, TokenRole};
 use crate::error::AppError;
 use crate::service::{self, NewTokenSpec, TokenKey};
 use crate::startup::AppState;
@@ -390,6 +390,28 @@ pub struct CreatedView<'a> {
     pub renewed: bool,
 }
 
+impl<'a> CreatedView<'a> {
+    /// The show-once view of `secret`, the value `record` has just been given.
+    pub fn new(
+        secret: &'a SecretValue,
+        record: &TokenRecord,
+        access: &ProjectAccess,
+        who: &SignedIn,
+        renewed: bool,
+    ) -> Self {
+        CreatedView {
+            value: secret.expose(),
+            name: record.name.clone(),
+            role_label: record.role().label(),
+            project_name: access.project.name.clone(),
+            expires: record.expires_at.map(Moment::date),
+            tokens_url: tokens_url(&access.project.id),
+            full_page: !who.htmx,
+            renewed,
+        }
+    }
+}
+
 #[derive(Template)]
 #[template(path = "token_created.html")]
 struct CreatedPage<'a> {
@@ -633,16 +655,7 @@ pub async fn create(
             total,
         } => (secret, record, total),
     };
-    let created = CreatedView {
-        value: secret.expose(),
-        name: record.name.clone(),
-        role_label: record.role().label(),
-        project_name: access.project.name.clone(),
-        expires: record.expires_at.map(Moment::date),
-        tokens_url: tokens_url(&access.project.id),
-        full_page: !who.htmx,
-        renewed: false,
-    };
+    let created = CreatedView::new(&secret, &record, &access, &who, false);
     if !who.htmx {
         let page = CreatedPage {
             layout: Layout::signed_in(

@@ -1,32 +1,15 @@
 //! The audit log page: who may see it, which events it shows, order, pages, the event filter, no secrets.
 
 use crate::common::{self, TestApp};
+use crate::support::{count, one, sel, text};
 use diesel::prelude::*;
 use mlp_console::clock::{rfc3339, Clock};
 use mlp_console::db::audit::{self, event, NewAuditEvent};
 use mlp_console::db::schema::audit_events;
 use reqwest::{Client, Response};
-use scraper::{ElementRef, Html, Selector};
+use scraper::{ElementRef, Html};
 
 // ---------- helpers ----------
-
-fn sel(s: &str) -> Selector {
-    Selector::parse(s).expect("a valid selector")
-}
-
-fn one<'a>(doc: &'a Html, s: &str) -> ElementRef<'a> {
-    doc.select(&sel(s))
-        .next()
-        .unwrap_or_else(|| panic!("no element matches {s:?}"))
-}
-
-fn count(doc: &Html, s: &str) -> usize {
-    doc.select(&sel(s)).count()
-}
-
-fn text(el: ElementRef<'_>) -> String {
-    el.text().collect::<String>().trim().to_owned()
-}
 
 /// A row of the audit table, cell by cell.
 #[derive(Debug)]

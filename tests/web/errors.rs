@@ -1,16 +1,9 @@
 //! Console errors: a styled page for plain requests, a dialog fragment appended to the page for htmx.
 
 use crate::common::{self, TestApp};
+use crate::support::{count, sel};
 use reqwest::{Client, Response};
-use scraper::{Html, Selector};
-
-fn sel(s: &str) -> Selector {
-    Selector::parse(s).expect("a valid selector")
-}
-
-fn count(doc: &Html, s: &str) -> usize {
-    doc.select(&sel(s)).count()
-}
+use scraper::Html;
 
 /// The id of the app's only active token.
 fn only_token_id(app: &TestApp) -> String {

@@ -1,35 +1,18 @@
 //! The Tokens page: list, create (value shown once), delete, permissions, CSRF, headers, pagination.
 
 use crate::common::{self, TestApp};
+use crate::support::{count, one, sel, text};
 use diesel::prelude::*;
 use mlp_console::clock::Clock;
 use mlp_console::db::schema::{access_tokens, audit_events};
 use mlp_console::domain::secret::{parse_kind, SecretKind};
 use reqwest::{Client, Response, StatusCode};
-use scraper::{ElementRef, Html, Selector};
+use scraper::{ElementRef, Html};
 
 // ---------- helpers ----------
 
 /// A form field: name and value.
 type Field<'a> = (&'a str, &'a str);
-
-fn sel(s: &str) -> Selector {
-    Selector::parse(s).expect("a valid selector")
-}
-
-fn one<'a>(doc: &'a Html, s: &str) -> ElementRef<'a> {
-    doc.select(&sel(s))
-        .next()
-        .unwrap_or_else(|| panic!("no element matches {s:?}"))
-}
-
-fn count(doc: &Html, s: &str) -> usize {
-    doc.select(&sel(s)).count()
-}
-
-fn text(el: ElementRef<'_>) -> String {
-    el.text().collect::<String>().trim().to_owned()
-}
 
 /// A token row as the list shows it.
 #[derive(Debug)]

@@ -1,6 +1,7 @@
 //! Triage on the Tokens page: Show deleted, last-used details, Find a token by value (SPEC §9, issue 6).
 
 use crate::common::TestApp;
+use crate::support::{count, one, sel, text};
 use diesel::prelude::*;
 use mlp_console::clock::Clock;
 use mlp_console::db::schema::access_tokens as t;
@@ -8,30 +9,12 @@ use mlp_console::db::tokens::DeletedVia;
 use mlp_console::service::{Actor, TokenKey};
 use mlp_console::web::format;
 use reqwest::{Client, Response};
-use scraper::{ElementRef, Html, Selector};
+use scraper::{ElementRef, Html};
 use serde_json::json;
 
 const NOT_A_TOKEN: &str = "This is not an active token of this project.";
 
 // ---------- helpers ----------
-
-fn sel(s: &str) -> Selector {
-    Selector::parse(s).expect("a valid selector")
-}
-
-fn one<'a>(doc: &'a Html, s: &str) -> ElementRef<'a> {
-    doc.select(&sel(s))
-        .next()
-        .unwrap_or_else(|| panic!("no element matches {s:?}"))
-}
-
-fn count(doc: &Html, s: &str) -> usize {
-    doc.select(&sel(s)).count()
-}
-
-fn text(el: ElementRef<'_>) -> String {
-    el.text().collect::<String>().trim().to_owned()
-}
 
 async fn page(c: &Client, app: &TestApp, path: &str) -> Html {
     let res = c.get(app.url(path)).send().await.unwrap();
