@@ -78,15 +78,18 @@ mod tests {
     use diesel::RunQueryDsl;
 
     #[test]
-    fn sqlite_keeps_statements_prepared_across_limit_values() {
-        // `.cargo/config.toml` builds SQLite with QPSG; without it every query with a bound LIMIT is
-        // re-parsed on each execution (see the comment there).
+    fn sqlite_is_built_with_the_options_of_cargo_config() {
+        // `.cargo/config.toml` builds SQLite with QPSG (without it every query with a bound LIMIT is
+        // re-parsed on each execution), in multi-thread mode and without memory statistics (no mutex
+        // per call or per allocation); see the comments there.
         let mut conn = SqliteConnection::establish(":memory:").unwrap();
-        let used: i32 = diesel::select(diesel::dsl::sql::<diesel::sql_types::Integer>(
-            "sqlite_compileoption_used('ENABLE_QPSG')",
-        ))
-        .get_result(&mut conn)
-        .unwrap();
-        assert_eq!(used, 1, "the bundled SQLite lacks SQLITE_ENABLE_QPSG");
+        for option in ["ENABLE_QPSG", "THREADSAFE=2", "DEFAULT_MEMSTATUS=0"] {
+            let used: i32 = diesel::select(diesel::dsl::sql::<diesel::sql_types::Integer>(&format!(
+                "sqlite_compileoption_used('{option}')"
+            )))
+            .get_result(&mut conn)
+            .unwrap();
+            assert_eq!(used, 1, "the bundled SQLite lacks SQLITE_{option}");
+        }
     }
 }

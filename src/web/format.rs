@@ -2,6 +2,7 @@
 
 use crate::clock::{from_ms, rfc3339};
 use chrono::{Datelike, Timelike};
+use std::fmt;
 
 const MINUTE_MS: i64 = 60 * 1000;
 const HOUR_MS: i64 = 60 * MINUTE_MS;
@@ -11,74 +12,206 @@ const DAY_MS: i64 = 24 * HOUR_MS;
 pub const EXPIRY_WARNING_MS: i64 = 7 * DAY_MS;
 
 /// A moment as the templates show it: short text, the exact time for a tooltip, and `<time datetime>`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// It holds the time, not its texts: each text is written straight into the page when the template asks
+/// for it (no string of its own), and holds only digits, letters, spaces and `-:,`, so askama writes it
+/// without escaping. A 50-row Tokens page has about 300 of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Moment {
-    /// What the cell shows, e.g. `Nov 22, 2025` or `3 hours ago`.
-    pub text: String,
-    /// The exact time in words, e.g. `2025-11-22 14:03 UTC`.
-    pub exact: String,
-    /// RFC 3339, for `<time datetime>`.
-    pub datetime: String,
+    ms: i64,
+    style: Style,
+}
+
+/// How a moment's short text and tooltip are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Style {
+    /// `Nov 22, 2025`; tooltip to the minute.
+    Date,
+    /// `3 hours ago` as seen at `now_ms`; tooltip to the minute.
+    Relative { now_ms: i64 },
+    /// `2025-11-22 14:03 UTC`; tooltip to the second.
+    Exact,
 }
 
 impl Moment {
     /// A calendar date, with the exact time in the tooltip.
     pub fn date(ms: i64) -> Self {
         Moment {
-            text: date(ms),
-            exact: exact(ms),
-            datetime: rfc3339(ms),
+            ms,
+            style: Style::Date,
         }
     }
 
     /// A time relative to `now_ms`, with the exact time in the tooltip.
     pub fn relative(ms: i64, now_ms: i64) -> Self {
         Moment {
-            text: relative(ms, now_ms),
-            exact: exact(ms),
-            datetime: rfc3339(ms),
+            ms,
+            style: Style::Relative { now_ms },
+        }
+    }
+
+    /// The exact time to the minute, with the seconds in the tooltip.
+    pub fn exact(ms: i64) -> Self {
+        Moment {
+            ms,
+            style: Style::Exact,
+        }
+    }
+
+    /// What the cell shows, e.g. `Nov 22, 2025` or `3 hours ago`.
+    pub fn text(&self) -> Text {
+        Text(*self)
+    }
+
+    /// The exact time in words for the tooltip, e.g. `2025-11-22 14:03 UTC`.
+    pub fn tooltip(&self) -> Exact {
+        Exact {
+            ms: self.ms,
+            seconds: self.style == Style::Exact,
+        }
+    }
+
+    /// RFC 3339, for `<time datetime>`.
+    pub fn datetime(&self) -> Rfc3339 {
+        Rfc3339(self.ms)
+    }
+}
+
+/// A moment's short text (see [`Moment::text`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Text(Moment);
+
+impl fmt::Display for Text {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Moment { ms, style } = self.0;
+        match style {
+            Style::Date => Date(ms).fmt(f),
+            Style::Relative { now_ms } => Relative { ms, now_ms }.fmt(f),
+            Style::Exact => Exact { ms, seconds: false }.fmt(f),
         }
     }
 }
 
-// The three formats below are written field by field: chrono's `format("%…")` parses its pattern on every
-// call, and a 50-row Tokens page formats ~150 times (a tenth of the page's CPU went there).
+// The formats below are written field by field: chrono's `format("%…")` parses its pattern on every
+// call, and a 50-row Tokens page writes ~300 of them.
 
 const MONTHS: [&str; 12] = [
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
 ];
 
 /// `Nov 22, 2025` (UTC): unambiguous in every English locale.
+#[derive(Debug, Clone, Copy)]
+pub struct Date(pub i64);
+
+impl fmt::Display for Date {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let t = from_ms(self.0);
+        write!(f, "{} {}, {}", MONTHS[t.month0() as usize], t.day(), t.year())
+    }
+}
+
+/// `2025-11-22 14:03 UTC`, or with `seconds` `2025-11-22 14:03:07 UTC`.
+#[derive(Debug, Clone, Copy)]
+pub struct Exact {
+    pub ms: i64,
+    pub seconds: bool,
+}
+
+impl fmt::Display for Exact {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let t = from_ms(self.ms);
+        write!(
+            f,
+            "{:04}-{:02}-{:02} {:02}:{:02}",
+            t.year(),
+            t.month(),
+            t.day(),
+            t.hour(),
+            t.minute()
+        )?;
+        if self.seconds {
+            write!(f, ":{:02}", t.second())?;
+        }
+        f.write_str(" UTC")
+    }
+}
+
+/// RFC 3339 in UTC with a `Z` and whole seconds (`2025-11-22T14:03:00Z`), as the API writes times.
+#[derive(Debug, Clone, Copy)]
+pub struct Rfc3339(pub i64);
+
+impl fmt::Display for Rfc3339 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let t = from_ms(self.0);
+        if !(0..=9999).contains(&t.year()) {
+            // chrono's own form for years RFC 3339 cannot write in four digits.
+            return f.write_str(&rfc3339(self.0));
+        }
+        write!(
+            f,
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+            t.year(),
+            t.month(),
+            t.day(),
+            t.hour(),
+            t.minute(),
+            t.second()
+        )
+    }
+}
+
+/// How long ago `ms` was, seen at `now_ms` (see [`relative`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Relative {
+    pub ms: i64,
+    pub now_ms: i64,
+}
+
+impl fmt::Display for Relative {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ago = self.now_ms.saturating_sub(self.ms);
+        if ago < MINUTE_MS {
+            return f.write_str("just now");
+        }
+        let (n, unit) = if ago < HOUR_MS {
+            (ago / MINUTE_MS, "minute")
+        } else if ago < DAY_MS {
+            (ago / HOUR_MS, "hour")
+        } else if ago < 30 * DAY_MS {
+            (ago / DAY_MS, "day")
+        } else if ago < 365 * DAY_MS {
+            (ago / (30 * DAY_MS), "month")
+        } else {
+            (ago / (365 * DAY_MS), "year")
+        };
+        if n == 1 {
+            write!(f, "1 {unit} ago")
+        } else {
+            write!(f, "{n} {unit}s ago")
+        }
+    }
+}
+
+// Digits, month names, spaces and `-:,TZ` only: nothing HTML needs escaped.
+impl askama::filters::HtmlSafe for Text {}
+impl askama::filters::HtmlSafe for Date {}
+impl askama::filters::HtmlSafe for Exact {}
+impl askama::filters::HtmlSafe for Rfc3339 {}
+impl askama::filters::HtmlSafe for Relative {}
+
+/// `Nov 22, 2025` (UTC).
 pub fn date(ms: i64) -> String {
-    let t = from_ms(ms);
-    format!("{} {}, {}", MONTHS[t.month0() as usize], t.day(), t.year())
+    Date(ms).to_string()
 }
 
 /// `2025-11-22 14:03 UTC`.
 pub fn exact(ms: i64) -> String {
-    let t = from_ms(ms);
-    format!(
-        "{:04}-{:02}-{:02} {:02}:{:02} UTC",
-        t.year(),
-        t.month(),
-        t.day(),
-        t.hour(),
-        t.minute()
-    )
+    Exact { ms, seconds: false }.to_string()
 }
 
 /// `2025-11-22 14:03:07 UTC`: to the second, where the minute is not precise enough (a token's last use).
 pub fn exact_seconds(ms: i64) -> String {
-    let t = from_ms(ms);
-    format!(
-        "{:04}-{:02}-{:02} {:02}:{:02}:{:02} UTC",
-        t.year(),
-        t.month(),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
+    Exact { ms, seconds: true }.to_string()
 }
 
 fn plural(n: i64, unit: &str) -> String {
@@ -92,22 +225,7 @@ fn plural(n: i64, unit: &str) -> String {
 /// How long ago `ms` was, in the largest whole unit: `just now`, `5 minutes ago`, `3 hours ago`, `2 days ago`,
 /// `4 months ago`, `1 year ago`. A time slightly in the future (clock skew) counts as `just now`.
 pub fn relative(ms: i64, now_ms: i64) -> String {
-    let ago = now_ms.saturating_sub(ms);
-    if ago < MINUTE_MS {
-        return "just now".to_owned();
-    }
-    let (n, unit) = if ago < HOUR_MS {
-        (ago / MINUTE_MS, "minute")
-    } else if ago < DAY_MS {
-        (ago / HOUR_MS, "hour")
-    } else if ago < 30 * DAY_MS {
-        (ago / DAY_MS, "day")
-    } else if ago < 365 * DAY_MS {
-        (ago / (30 * DAY_MS), "month")
-    } else {
-        (ago / (365 * DAY_MS), "year")
-    };
-    format!("{} ago", plural(n, unit))
+    Relative { ms, now_ms }.to_string()
 }
 
 /// The mark for a token that expires within 7 days (`Expires in 3 days`, `Expires in 5 hours`),
@@ -142,7 +260,12 @@ mod tests {
         assert_eq!(date(0), "Jan 1, 1970");
         assert_eq!(exact_seconds(T + 5_999), "2025-11-22 14:03:05 UTC");
         let m = Moment::date(T);
-        assert_eq!(m.datetime, "2025-11-22T14:03:00Z");
+        assert_eq!(m.text().to_string(), "Nov 22, 2025");
+        assert_eq!(m.tooltip().to_string(), "2025-11-22 14:03 UTC");
+        assert_eq!(m.datetime().to_string(), "2025-11-22T14:03:00Z");
+        let m = Moment::exact(T + 7_900);
+        assert_eq!(m.text().to_string(), "2025-11-22 14:03 UTC");
+        assert_eq!(m.tooltip().to_string(), "2025-11-22 14:03:07 UTC");
     }
 
     #[test]
@@ -158,6 +281,7 @@ mod tests {
                 exact_seconds(ms),
                 t.format("%Y-%m-%d %H:%M:%S UTC").to_string()
             );
+            assert_eq!(Rfc3339(ms).to_string(), rfc3339(ms));
         }
     }
 
@@ -190,9 +314,9 @@ mod tests {
     #[test]
     fn relative_moment_keeps_the_exact_time() {
         let m = Moment::relative(T - 3 * HOUR_MS, T);
-        assert_eq!(m.text, "3 hours ago");
-        assert_eq!(m.exact, "2025-11-22 11:03 UTC");
-        assert_eq!(m.datetime, "2025-11-22T11:03:00Z");
+        assert_eq!(m.text().to_string(), "3 hours ago");
+        assert_eq!(m.tooltip().to_string(), "2025-11-22 11:03 UTC");
+        assert_eq!(m.datetime().to_string(), "2025-11-22T11:03:00Z");
     }
 
     #[test]

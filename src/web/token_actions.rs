@@ -18,25 +18,6 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 
-impl TokenRow {
-    /// The renew confirmation, present exactly when the viewer may manage this token.
-    pub fn renew_url(&self) -> Option<String> {
-        self.action_url("renew")
-    }
-
-    /// The description editor, present exactly when the viewer may manage this token.
-    pub fn description_url(&self) -> Option<String> {
-        self.action_url("description")
-    }
-
-    fn action_url(&self, action: &str) -> Option<String> {
-        // `delete_url` (`…/tokens/{id}/delete`) is set only where SPEC §4 lets the viewer delete, and
-        // renewing or editing follows the same rule, so it is the one place that decides.
-        let token_url = self.delete_url.as_deref()?.strip_suffix("/delete")?;
-        Some(format!("{token_url}/{action}"))
-    }
-}
-
 fn token_url(project_id: &str, token_id: &str) -> String {
     format!("{}/{token_id}", tokens_url(project_id))
 }
@@ -48,7 +29,8 @@ fn row_of(
     access: &ProjectAccess,
     now_ms: i64,
 ) -> TokenRow {
-    TokenRow::new(token, &Viewer::new(who, access), &state.last_used, now_ms)
+    // One row, off the list's path: a copy of the record is cheaper to reason about than a move here.
+    TokenRow::new(token.clone(), &Viewer::new(who, access), &state.last_used, now_ms)
 }
 
 #[derive(Template)]

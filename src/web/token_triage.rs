@@ -36,7 +36,7 @@ fn find_url(project_id: &str) -> String {
 pub struct LastUse {
     pub at: Moment,
     /// To the second, UTC.
-    pub exact: String,
+    pub exact: format::Exact,
     /// Most recent first, at most 5.
     pub ips: Vec<String>,
 }
@@ -53,7 +53,10 @@ impl LastUse {
         let at = token.last_used_at.max(recent_at)?;
         Some(LastUse {
             at: Moment::relative(at, now_ms),
-            exact: format::exact_seconds(at),
+            exact: format::Exact {
+                ms: at,
+                seconds: true,
+            },
             ips: recent_ips(&recent, &token.last_used_ips),
         })
     }
@@ -138,11 +141,7 @@ impl DeletedRow {
             role_label: role.label(),
             is_admin: role == TokenRole::Admin,
             created: Moment::date(token.created_at),
-            deleted: token.deleted_at.map(|at| Moment {
-                text: format::exact(at),
-                exact: format::exact_seconds(at),
-                datetime: crate::clock::rfc3339(at),
-            }),
+            deleted: token.deleted_at.map(Moment::exact),
             deleted_by: token.deleted_by.clone().unwrap_or_else(|| "—".to_owned()),
             how: how_deleted(token.deleted_via.as_deref()),
         }
@@ -355,7 +354,7 @@ pub async fn find(
     };
     let found = record.map(|record| FoundList {
         rows: vec![TokenRow::new(
-            &record,
+            record,
             &Viewer::new(&who, &access),
             &state.last_used,
             now,
@@ -424,11 +423,11 @@ mod tests {
             NOW,
         )
         .unwrap();
-        assert_eq!(merged.at.text, "just now");
-        assert_eq!(merged.exact, "2025-11-22 14:02:55 UTC");
+        assert_eq!(merged.at.text().to_string(), "just now");
+        assert_eq!(merged.exact.to_string(), "2025-11-22 14:02:55 UTC");
         assert_eq!(merged.ips, ["192.0.2.1", "10.0.0.2", "10.0.0.1"]);
         let only_stored = LastUse::of(&stored, None, NOW).unwrap();
-        assert_eq!(only_stored.at.text, "1 hour ago");
+        assert_eq!(only_stored.at.text().to_string(), "1 hour ago");
         assert_eq!(only_stored.ips, ["10.0.0.1", "10.0.0.2"]);
     }
 

@@ -29,9 +29,11 @@ pub(crate) fn tokens_url(project_id: &str) -> String {
 
 // ---------- View models ----------
 
-/// One row of the token table.
+/// One row of the token table. It owns its token's strings (moved, not copied, out of the record) and
+/// writes its URLs and times straight into the page: a page is 50 of them.
 pub struct TokenRow {
     pub id: String,
+    project_id: String,
     pub name: String,
     pub description: Option<String>,
     pub role_label: &'static str,
@@ -43,8 +45,8 @@ pub struct TokenRow {
     pub expires_soon: Option<String>,
     /// `None`: never used.
     pub usage: Option<LastUse>,
-    /// The confirmation page's URL, present only when the viewer may delete this token.
-    pub delete_url: Option<String>,
+    /// Whether the viewer may delete, renew and edit this token (SPEC §4).
+    manageable: bool,
     /// Freshly created: highlighted once.
     pub new: bool,
 }
@@ -53,40 +55,80 @@ impl TokenRow {
     /// The row of `token` as `viewer` sees it; its last use adds what `recorder` noted in memory and has
     /// not written yet, so no page is up to a minute behind the API (a hash-map read per row).
     pub fn new(
-        token: &TokenRecord,
+        token: TokenRecord,
         viewer: &Viewer,
         recorder: &LastUsedRecorder,
         now_ms: i64,
     ) -> Self {
         let own = token.created_by_account_id.as_deref() == Some(viewer.account_id.as_str());
         let role = token.role();
+        let usage = LastUse::of(&token, recorder.peek(&token.id), now_ms);
         TokenRow {
-            id: token.id.clone(),
-            name: token.name.clone(),
-            description: token.description.clone(),
             role_label: role.label(),
             is_admin: role == TokenRole::Admin,
             created: Moment::date(token.created_at),
-            created_by: token.issuer_name.clone(),
             expires: token.expires_at.map(Moment::date),
             expired: token.is_expired(now_ms),
             expires_soon: token
                 .expires_at
                 .and_then(|at| format::expires_soon(at, now_ms)),
-            usage: LastUse::of(token, recorder.peek(&token.id), now_ms),
-            delete_url: viewer
-                .role
-                .can_manage_token(own)
-                .then(|| format!("{}/{}/delete", tokens_url(&viewer.project_id), token.id)),
+            usage,
+            manageable: viewer.role.can_manage_token(own),
             new: false,
+            id: token.id,
+            project_id: token.project_id,
+            name: token.name,
+            description: token.description,
+            created_by: token.issuer_name,
         }
+    }
+
+    /// The delete confirmation, present exactly when the viewer may manage this token.
+    pub fn delete_url(&self) -> Option<TokenUrl<'_>> {
+        self.action_url("delete")
+    }
+
+    /// The renew confirmation, present exactly when the viewer may manage this token.
+    pub fn renew_url(&self) -> Option<TokenUrl<'_>> {
+        self.action_url("renew")
+    }
+
+    /// The description editor, present exactly when the viewer may manage this token.
+    pub fn description_url(&self) -> Option<TokenUrl<'_>> {
+        self.action_url("description")
+    }
+
+    fn action_url(&self, action: &'static str) -> Option<TokenUrl<'_>> {
+        self.manageable.then_some(TokenUrl {
+            project_id: &self.project_id,
+            token_id: &self.id,
+            action,
+        })
+    }
+}
+
+/// `/projects/{project_id}/tokens/{token_id}/{action}`, written into the page as it renders (askama
+/// escapes it like any other text).
+pub struct TokenUrl<'a> {
+    project_id: &'a str,
+    token_id: &'a str,
+    action: &'static str,
+}
+
+impl std::fmt::Display for TokenUrl<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let TokenUrl {
+            project_id,
+            token_id,
+            action,
+        } = self;
+        write!(f, "/projects/{project_id}/tokens/{token_id}/{action}")
     }
 }
 
 /// Who looks at the list, for the per-row Delete buttons.
 pub struct Viewer {
     account_id: String,
-    project_id: String,
     role: MemberRole,
 }
 
@@ -94,7 +136,6 @@ impl Viewer {
     pub fn new(who: &SignedIn, access: &ProjectAccess) -> Self {
         Viewer {
             account_id: who.user.account_id.clone(),
-            project_id: access.project.id.clone(),
             role: access.role,
         }
     }
@@ -249,7 +290,7 @@ async fn active_list(
     let now = state.clock.now_ms();
     let viewer = Viewer::new(who, access);
     let rows: Vec<TokenRow> = records
-        .iter()
+        .into_iter()
         .map(|t| TokenRow::new(t, &viewer, &state.last_used, now))
         .collect();
     let pager = pager(&access.project.id, page, total, rows.len());
@@ -669,7 +710,13 @@ pub async fn create(
         };
         return Ok(render::secret_page_with_status(StatusCode::OK, &page));
     }
-    let mut row = TokenRow::new(&record, &Viewer::new(&who, &access), &state.last_used, now);
+    // `created` still borrows the record.
+    let mut row = TokenRow::new(
+        (*record).clone(),
+        &Viewer::new(&who, &access),
+        &state.last_used,
+        now,
+    );
     row.new = true;
     let (new_row, list) = if total == 1 {
         // The page showed the empty state: replace the whole section.
