@@ -13,12 +13,13 @@ pub const EXPIRY_WARNING_MS: i64 = 7 * DAY_MS;
 
 /// A moment as the templates show it: short text, the exact time for a tooltip, and `<time datetime>`.
 ///
-/// It holds the time, not its texts: each text is written straight into the page when the template asks
-/// for it (no string of its own), and holds only digits, letters, spaces and `-:,`, so askama writes it
-/// without escaping. A 50-row Tokens page has about 300 of them.
+/// It holds the time (converted to a UTC calendar time once), not its texts: each text is written
+/// straight into the page when the template asks for it, with no string of its own, and holds only
+/// digits, letters, spaces and `-:,`, so askama writes it without escaping. A 50-row Tokens page has
+/// about 300 of them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Moment {
-    ms: i64,
+    at: Civil,
     style: Style,
 }
 
@@ -27,8 +28,8 @@ pub struct Moment {
 enum Style {
     /// `Nov 22, 2025`; tooltip to the minute.
     Date,
-    /// `3 hours ago` as seen at `now_ms`; tooltip to the minute.
-    Relative { now_ms: i64 },
+    /// `3 hours ago`, `ago_ms` before the page was made; tooltip to the minute.
+    Relative { ago_ms: i64 },
     /// `2025-11-22 14:03 UTC`; tooltip to the second.
     Exact,
 }
@@ -37,7 +38,7 @@ impl Moment {
     /// A calendar date, with the exact time in the tooltip.
     pub fn date(ms: i64) -> Self {
         Moment {
-            ms,
+            at: Civil::of(ms),
             style: Style::Date,
         }
     }
@@ -45,15 +46,17 @@ impl Moment {
     /// A time relative to `now_ms`, with the exact time in the tooltip.
     pub fn relative(ms: i64, now_ms: i64) -> Self {
         Moment {
-            ms,
-            style: Style::Relative { now_ms },
+            at: Civil::of(ms),
+            style: Style::Relative {
+                ago_ms: now_ms.saturating_sub(ms),
+            },
         }
     }
 
     /// The exact time to the minute, with the seconds in the tooltip.
     pub fn exact(ms: i64) -> Self {
         Moment {
-            ms,
+            at: Civil::of(ms),
             style: Style::Exact,
         }
     }
@@ -66,14 +69,14 @@ impl Moment {
     /// The exact time in words for the tooltip, e.g. `2025-11-22 14:03 UTC`.
     pub fn tooltip(&self) -> Exact {
         Exact {
-            ms: self.ms,
+            at: self.at,
             seconds: self.style == Style::Exact,
         }
     }
 
     /// RFC 3339, for `<time datetime>`.
     pub fn datetime(&self) -> Rfc3339 {
-        Rfc3339(self.ms)
+        Rfc3339(self.at)
     }
 }
 
@@ -83,93 +86,184 @@ pub struct Text(Moment);
 
 impl fmt::Display for Text {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let Moment { ms, style } = self.0;
+        let Moment { at, style } = self.0;
         match style {
-            Style::Date => Date(ms).fmt(f),
-            Style::Relative { now_ms } => Relative { ms, now_ms }.fmt(f),
-            Style::Exact => Exact { ms, seconds: false }.fmt(f),
+            Style::Date => Date(at).fmt(f),
+            Style::Relative { ago_ms } => Ago(ago_ms).fmt(f),
+            Style::Exact => Exact { at, seconds: false }.fmt(f),
         }
     }
 }
 
-// The formats below are written field by field: chrono's `format("%…")` parses its pattern on every
-// call, and a 50-row Tokens page writes ~300 of them.
+/// A database time (Unix milliseconds) as a UTC calendar time, read once and written many ways.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Civil {
+    ms: i64,
+    year: i32,
+    month0: u32,
+    day: u32,
+    hour: u32,
+    minute: u32,
+    second: u32,
+}
+
+impl Civil {
+    pub fn of(ms: i64) -> Self {
+        let t = from_ms(ms);
+        Civil {
+            ms,
+            year: t.year(),
+            month0: t.month0(),
+            day: t.day(),
+            hour: t.hour(),
+            minute: t.minute(),
+            second: t.second(),
+        }
+    }
+
+    /// Years RFC 3339 can write in four digits (every time this service stores); others are left to chrono.
+    fn four_digit_year(&self) -> Option<u32> {
+        u32::try_from(self.year).ok().filter(|&y| y <= 9999)
+    }
+}
+
+// The formats below are written field by field into a small buffer and handed to the page in one piece:
+// chrono's `format("%…")` parses its pattern on every call, and `write!` with padded numbers costs a call
+// per piece, while a 50-row Tokens page writes ~300 of these.
 
 const MONTHS: [&str; 12] = [
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
 ];
 
+/// A text of at most 32 ASCII bytes, built on the stack.
+struct Line {
+    bytes: [u8; 32],
+    len: usize,
+}
+
+impl Line {
+    fn new() -> Self {
+        Line {
+            bytes: [0; 32],
+            len: 0,
+        }
+    }
+
+    fn text(&mut self, s: &str) -> &mut Self {
+        self.bytes[self.len..self.len + s.len()].copy_from_slice(s.as_bytes());
+        self.len += s.len();
+        self
+    }
+
+    /// `n` in decimal, zero-padded to `width` digits (more digits when it needs them).
+    fn num(&mut self, mut n: u32, width: usize) -> &mut Self {
+        let mut digits = [0u8; 10];
+        let mut count = 0;
+        while n > 0 || count < width.max(1) {
+            digits[count] = b'0' + (n % 10) as u8;
+            n /= 10;
+            count += 1;
+        }
+        for &digit in digits[..count].iter().rev() {
+            self.bytes[self.len] = digit;
+            self.len += 1;
+        }
+        self
+    }
+
+    fn write_to(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Only ASCII went in.
+        f.write_str(std::str::from_utf8(&self.bytes[..self.len]).map_err(|_| fmt::Error)?)
+    }
+}
+
 /// `Nov 22, 2025` (UTC): unambiguous in every English locale.
 #[derive(Debug, Clone, Copy)]
-pub struct Date(pub i64);
+pub struct Date(pub Civil);
 
 impl fmt::Display for Date {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let t = from_ms(self.0);
-        write!(f, "{} {}, {}", MONTHS[t.month0() as usize], t.day(), t.year())
+        let t = &self.0;
+        let Some(year) = t.four_digit_year() else {
+            return write!(f, "{}", from_ms(t.ms).format("%b %-d, %Y"));
+        };
+        Line::new()
+            .text(MONTHS[t.month0 as usize])
+            .text(" ")
+            .num(t.day, 1)
+            .text(", ")
+            .num(year, 4)
+            .write_to(f)
     }
 }
 
 /// `2025-11-22 14:03 UTC`, or with `seconds` `2025-11-22 14:03:07 UTC`.
 #[derive(Debug, Clone, Copy)]
 pub struct Exact {
-    pub ms: i64,
+    pub at: Civil,
     pub seconds: bool,
 }
 
 impl fmt::Display for Exact {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let t = from_ms(self.ms);
-        write!(
-            f,
-            "{:04}-{:02}-{:02} {:02}:{:02}",
-            t.year(),
-            t.month(),
-            t.day(),
-            t.hour(),
-            t.minute()
-        )?;
+        let t = &self.at;
+        let mut line = Line::new();
+        match t.four_digit_year() {
+            Some(year) => line.num(year, 4),
+            None if self.seconds => {
+                return write!(f, "{}", from_ms(t.ms).format("%Y-%m-%d %H:%M:%S UTC"))
+            }
+            None => return write!(f, "{}", from_ms(t.ms).format("%Y-%m-%d %H:%M UTC")),
+        };
+        line.text("-")
+            .num(t.month0 + 1, 2)
+            .text("-")
+            .num(t.day, 2)
+            .text(" ")
+            .num(t.hour, 2)
+            .text(":")
+            .num(t.minute, 2);
         if self.seconds {
-            write!(f, ":{:02}", t.second())?;
+            line.text(":").num(t.second, 2);
         }
-        f.write_str(" UTC")
+        line.text(" UTC").write_to(f)
     }
 }
 
 /// RFC 3339 in UTC with a `Z` and whole seconds (`2025-11-22T14:03:00Z`), as the API writes times.
 #[derive(Debug, Clone, Copy)]
-pub struct Rfc3339(pub i64);
+pub struct Rfc3339(pub Civil);
 
 impl fmt::Display for Rfc3339 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let t = from_ms(self.0);
-        if !(0..=9999).contains(&t.year()) {
-            // chrono's own form for years RFC 3339 cannot write in four digits.
-            return f.write_str(&rfc3339(self.0));
-        }
-        write!(
-            f,
-            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-            t.year(),
-            t.month(),
-            t.day(),
-            t.hour(),
-            t.minute(),
-            t.second()
-        )
+        let t = &self.0;
+        let Some(year) = t.four_digit_year() else {
+            return f.write_str(&rfc3339(t.ms));
+        };
+        Line::new()
+            .num(year, 4)
+            .text("-")
+            .num(t.month0 + 1, 2)
+            .text("-")
+            .num(t.day, 2)
+            .text("T")
+            .num(t.hour, 2)
+            .text(":")
+            .num(t.minute, 2)
+            .text(":")
+            .num(t.second, 2)
+            .text("Z")
+            .write_to(f)
     }
 }
 
-/// How long ago `ms` was, seen at `now_ms` (see [`relative`]).
+/// How long ago something was, given how many milliseconds ago (see [`relative`]).
 #[derive(Debug, Clone, Copy)]
-pub struct Relative {
-    pub ms: i64,
-    pub now_ms: i64,
-}
+pub struct Ago(pub i64);
 
-impl fmt::Display for Relative {
+impl fmt::Display for Ago {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let ago = self.now_ms.saturating_sub(self.ms);
+        let ago = self.0;
         if ago < MINUTE_MS {
             return f.write_str("just now");
         }
@@ -197,21 +291,29 @@ impl askama::filters::HtmlSafe for Text {}
 impl askama::filters::HtmlSafe for Date {}
 impl askama::filters::HtmlSafe for Exact {}
 impl askama::filters::HtmlSafe for Rfc3339 {}
-impl askama::filters::HtmlSafe for Relative {}
+impl askama::filters::HtmlSafe for Ago {}
 
 /// `Nov 22, 2025` (UTC).
 pub fn date(ms: i64) -> String {
-    Date(ms).to_string()
+    Date(Civil::of(ms)).to_string()
 }
 
 /// `2025-11-22 14:03 UTC`.
 pub fn exact(ms: i64) -> String {
-    Exact { ms, seconds: false }.to_string()
+    Exact {
+        at: Civil::of(ms),
+        seconds: false,
+    }
+    .to_string()
 }
 
 /// `2025-11-22 14:03:07 UTC`: to the second, where the minute is not precise enough (a token's last use).
 pub fn exact_seconds(ms: i64) -> String {
-    Exact { ms, seconds: true }.to_string()
+    Exact {
+        at: Civil::of(ms),
+        seconds: true,
+    }
+    .to_string()
 }
 
 fn plural(n: i64, unit: &str) -> String {
@@ -225,7 +327,7 @@ fn plural(n: i64, unit: &str) -> String {
 /// How long ago `ms` was, in the largest whole unit: `just now`, `5 minutes ago`, `3 hours ago`, `2 days ago`,
 /// `4 months ago`, `1 year ago`. A time slightly in the future (clock skew) counts as `just now`.
 pub fn relative(ms: i64, now_ms: i64) -> String {
-    Relative { ms, now_ms }.to_string()
+    Ago(now_ms.saturating_sub(ms)).to_string()
 }
 
 /// The mark for a token that expires within 7 days (`Expires in 3 days`, `Expires in 5 hours`),
@@ -281,7 +383,22 @@ mod tests {
                 exact_seconds(ms),
                 t.format("%Y-%m-%d %H:%M:%S UTC").to_string()
             );
-            assert_eq!(Rfc3339(ms).to_string(), rfc3339(ms));
+            assert_eq!(Rfc3339(Civil::of(ms)).to_string(), rfc3339(ms));
+        }
+    }
+
+    #[test]
+    fn years_outside_four_digits_are_written_as_chrono_writes_them() {
+        // 10000-01-01 and 0001-12-31 BCE: never stored, but written sensibly rather than garbled.
+        for ms in [253_402_300_800_000, -62_135_596_800_001 - 400 * DAY_MS] {
+            let t = from_ms(ms);
+            assert_eq!(date(ms), t.format("%b %-d, %Y").to_string());
+            assert_eq!(exact(ms), t.format("%Y-%m-%d %H:%M UTC").to_string());
+            assert_eq!(
+                exact_seconds(ms),
+                t.format("%Y-%m-%d %H:%M:%S UTC").to_string()
+            );
+            assert_eq!(Rfc3339(Civil::of(ms)).to_string(), rfc3339(ms));
         }
     }
 

@@ -54,7 +54,7 @@ impl LastUse {
         Some(LastUse {
             at: Moment::relative(at, now_ms),
             exact: format::Exact {
-                ms: at,
+                at: format::Civil::of(at),
                 seconds: true,
             },
             ips: recent_ips(&recent, &token.last_used_ips),
