@@ -84,9 +84,9 @@ mod tests {
         // per call or per allocation); see the comments there.
         let mut conn = SqliteConnection::establish(":memory:").unwrap();
         for option in ["ENABLE_QPSG", "THREADSAFE=2", "DEFAULT_MEMSTATUS=0"] {
-            let used: i32 = diesel::select(diesel::dsl::sql::<diesel::sql_types::Integer>(&format!(
-                "sqlite_compileoption_used('{option}')"
-            )))
+            let used: i32 = diesel::select(diesel::dsl::sql::<diesel::sql_types::Integer>(
+                &format!("sqlite_compileoption_used('{option}')"),
+            ))
             .get_result(&mut conn)
             .unwrap();
             assert_eq!(used, 1, "the bundled SQLite lacks SQLITE_{option}");

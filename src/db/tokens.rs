@@ -2,6 +2,7 @@
 
 use crate::db::schema::access_tokens as t;
 use crate::domain::{Digest, TokenRole};
+use diesel::connection::DefaultLoadingMode;
 use diesel::prelude::*;
 use diesel::sqlite::SqliteConnection;
 
@@ -102,14 +103,20 @@ pub fn list_active(
     offset: i64,
     limit: i64,
 ) -> QueryResult<(Vec<TokenRecord>, i64)> {
-    let rows = t::table
+    // Collected into a vector sized for the page up front: `load` would grow it (and move every record
+    // already read) six times on the way to 50.
+    let mut rows = Vec::with_capacity(usize::try_from(limit).unwrap_or(0).min(1000));
+    for row in t::table
         .filter(t::project_id.eq(project_id))
         .filter(active())
         .order((t::created_at.desc(), t::id.desc()))
         .offset(offset)
         .limit(limit)
         .select(TokenRecord::as_select())
-        .load(conn)?;
+        .load_iter::<TokenRecord, DefaultLoadingMode>(conn)?
+    {
+        rows.push(row?);
+    }
     Ok((rows, count_active(conn, project_id)?))
 }
 

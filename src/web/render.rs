@@ -8,9 +8,20 @@ pub fn page<T: Template>(template: &T) -> HttpResponse {
     page_with_status(StatusCode::OK, template)
 }
 
+/// `page` for a template whose size the caller can foresee (a long list): its buffer is allocated once,
+/// instead of doubling its way up from askama's estimate and copying what it holds each time.
+pub fn page_sized<T: Template>(template: &T, bytes: usize) -> HttpResponse {
+    respond(StatusCode::OK, template, bytes)
+}
+
 pub fn page_with_status<T: Template>(status: StatusCode, template: &T) -> HttpResponse {
-    match template.render() {
-        Ok(body) => HttpResponse::build(status)
+    respond(status, template, T::SIZE_HINT)
+}
+
+fn respond<T: Template>(status: StatusCode, template: &T, capacity: usize) -> HttpResponse {
+    let mut body = String::with_capacity(capacity.max(T::SIZE_HINT));
+    match template.render_into(&mut body) {
+        Ok(()) => HttpResponse::build(status)
             .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
             .body(body),
         Err(err) => {

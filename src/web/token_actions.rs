@@ -30,7 +30,12 @@ fn row_of(
     now_ms: i64,
 ) -> TokenRow {
     // One row, off the list's path: a copy of the record is cheaper to reason about than a move here.
-    TokenRow::new(token.clone(), &Viewer::new(who, access), &state.last_used, now_ms)
+    TokenRow::new(
+        token.clone(),
+        &Viewer::new(who, access),
+        &state.last_used,
+        now_ms,
+    )
 }
 
 #[derive(Template)]
