@@ -65,10 +65,27 @@
 
     dialog.addEventListener("close", function () {
       openDialogs = openDialogs.filter(function (entry) { return entry.dialog !== dialog; });
-      dialog.remove();
+      if (awaitsAnswer(dialog)) dialog.setAttribute("data-closed", "");
+      else dialog.remove();
       restoreFocus(opener);
     }, { once: true });
   }
+
+  // A dialog closed (Escape, Cancel) while a request it sent is in flight stays in the page, closed and
+  // hidden, so htmx still finds the target of the answer: for Create and Renew that answer is the only
+  // showing of a new token value, and it opens as its own dialog. Once nothing in it awaits an answer, it goes.
+  function awaitsAnswer(dialog) {
+    return dialog.classList.contains("htmx-request") || !!dialog.querySelector(".htmx-request");
+  }
+
+  function dropClosedDialogs() {
+    document.querySelectorAll("dialog[data-closed]").forEach(function (dialog) {
+      if (!dialog.open && !awaitsAnswer(dialog)) dialog.remove();
+    });
+  }
+
+  // htmx clears its request class just after this event, hence the timeout.
+  document.addEventListener("htmx:finally:request", function () { setTimeout(dropClosedDialogs, 0); });
 
   function openPendingDialogs() {
     document.querySelectorAll("dialog[data-modal]").forEach(openDialog);
@@ -88,6 +105,7 @@
   function onPageChange() {
     revealCopyButtons();
     openPendingDialogs();
+    dropClosedDialogs();
   }
 
   document.addEventListener("htmx:after:swap", onPageChange);

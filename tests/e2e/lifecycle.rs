@@ -5,7 +5,8 @@
 use crate::common::TestApp;
 use crate::harness::{Browser, Kind};
 use crate::tokens::{
-    assert_is_the_new_token, assert_not_reloaded, mark_page, signed_in, value_in_dom, WARNING,
+    assert_is_the_new_token, assert_not_reloaded, mark_page, signed_in, slow_network, value_in_dom,
+    WARNING,
 };
 use mlp_console::clock::Clock;
 use mlp_console::domain::roles::TokenRole;
@@ -168,6 +169,43 @@ async fn renew_shows_a_new_value_once_and_the_old_one_stops_working() {
         "the old value stops at once"
     );
     assert_eq!(api_status(&app, &new).await, 200, "the new value works");
+    b.finish().await;
+}
+
+#[tokio::test]
+async fn escape_while_renewing_still_shows_the_new_value() {
+    let app = TestApp::spawn().await;
+    let old = app.token("etl-nightly", "user");
+    let b = signed_in(&app, "escape-while-renewing", &app.owner.email).await;
+    let row = b.row("etl-nightly").await;
+    b.within(&row).click("Renew").await;
+    let confirm = b.dialog("Renew access token").await;
+    slow_network(&b).await;
+
+    b.within(&confirm).click("Renew").await;
+    b.press(Key::Escape).await;
+
+    b.wait_until(
+        "Escape to close the confirmation while its request is in flight",
+        "return !document.querySelector('dialog[open]');",
+    )
+    .await;
+    // The old value is dead either way; the new one must reach the user.
+    let shown = b.dialog("Access token renewed").await;
+    let new = b
+        .within(&shown)
+        .field("Token value")
+        .await
+        .value()
+        .await
+        .unwrap()
+        .unwrap_or_default();
+    assert_ne!(new, old, "a new value");
+    assert_is_the_new_token(&app, &new, "etl-nightly");
+    b.within(&shown).click("Ready").await;
+    wait_no_dialog(&b).await;
+    assert!(!value_in_dom(&b, &new).await, "the value is gone");
+    assert_eq!(api_status(&app, &old).await, 401, "the old value stops");
     b.finish().await;
 }
 

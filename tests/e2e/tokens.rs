@@ -708,6 +708,106 @@ async fn escape_closes_the_dialog_and_the_focus_returns_to_its_opener() {
     b.finish().await;
 }
 
+/// Every `fetch` of the page from now on leaves 1.5 s late, as on a slow network (htmx reads
+/// `window.fetch` per request).
+pub async fn slow_network(b: &Browser) {
+    b.js(
+        "var fetchNow = window.fetch;
+         window.fetch = function () {
+           var args = arguments;
+           return new Promise(function (wait) { setTimeout(wait, 1500); })
+             .then(function () { return fetchNow.apply(window, args); });
+         };
+         return true;",
+        vec![],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn escape_while_creating_still_shows_the_new_value() {
+    let app = TestApp::spawn().await;
+    app.token("some-token", "user");
+    let b = signed_in(&app, "escape-while-creating", &app.owner.email).await;
+    let opener = b.button("Create access token").await;
+    let dialog = open_create_dialog(&b).await;
+    b.within(&dialog).fill("Name", "slow-network").await;
+    slow_network(&b).await;
+
+    b.within(&dialog).click("Create").await;
+    b.press(Key::Escape).await;
+
+    b.wait_until(
+        "Escape to close the create dialog while its request is in flight",
+        "return !document.querySelector('dialog[open]');",
+    )
+    .await;
+    assert!(
+        b.has_focus(&opener).await,
+        "the focus is back on Create access token"
+    );
+    // The token is created all the same, and its value is shown: it would not be shown anywhere else.
+    let shown = b.dialog("Access token created").await;
+    let value = b
+        .within(&shown)
+        .field("Token value")
+        .await
+        .value()
+        .await
+        .unwrap()
+        .unwrap_or_default();
+    assert_is_the_new_token(&app, &value, "slow-network");
+    b.within(&shown).click("Ready").await;
+    b.wait_until(
+        "every dialog to leave the page",
+        "return !document.querySelector('dialog');",
+    )
+    .await;
+    assert!(!value_in_dom(&b, &value).await, "the value is gone");
+    b.row("slow-network").await;
+    b.finish().await;
+}
+
+#[tokio::test]
+async fn escape_while_a_refused_create_is_in_flight_shows_the_form_again() {
+    let app = TestApp::spawn().await;
+    app.token("some-token", "user");
+    let b = signed_in(&app, "escape-while-refused", &app.owner.email).await;
+    let dialog = open_create_dialog(&b).await;
+    // A name another active token has: the answer re-renders the form with its message.
+    b.within(&dialog).fill("Name", "some-token").await;
+    slow_network(&b).await;
+
+    b.within(&dialog).click("Create").await;
+    b.press(Key::Escape).await;
+
+    // The refused form comes back and opens again, with the name as typed and its message.
+    let again = b.dialog("Create access token").await;
+    b.wait_until(
+        "the refused form to open again",
+        "return !!document.querySelector('dialog[open] [aria-invalid=true]');",
+    )
+    .await;
+    assert_eq!(
+        b.within(&again)
+            .field("Name")
+            .await
+            .value()
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("some-token")
+    );
+    b.press(Key::Escape).await;
+    b.wait_until(
+        "every dialog to leave the page",
+        "return !document.querySelector('dialog');",
+    )
+    .await;
+    assert_eq!(active_names(&app, &app.project_id), ["some-token"]);
+    b.finish().await;
+}
+
 #[tokio::test]
 async fn another_projects_page_is_not_found() {
     let app = TestApp::spawn().await;
