@@ -102,7 +102,8 @@ pub enum TokenKey {
     Name(String),
 }
 
-/// Deletes an active token of the project; `NotFound` when there is none with that key.
+/// Deletes an active token of the project, and ends the unused registration tokens it issued;
+/// `NotFound` when there is none with that key.
 /// Callers on the request path use `AppState::delete_token`, which also ends the value's cached verification.
 pub fn delete_token(
     conn: &mut SqliteConnection,
@@ -121,6 +122,7 @@ pub fn delete_token(
         if !tokens::soft_delete(conn, project_id, &token.id, &actor.name, via, now_ms)? {
             return Err(AppError::NotFound);
         }
+        registration_tokens::expire_unused_issued_by(conn, &token.id, now_ms)?;
         let event = match via {
             DeletedVia::LeakReport => event::TOKEN_LEAK_REVOKED,
             DeletedVia::Console | DeletedVia::Api => event::TOKEN_DELETED,
@@ -212,7 +214,8 @@ pub fn renewed_expiry(token: &TokenRecord, now_ms: i64) -> (Option<i64>, Option<
 
 /// Gives the token a new value (GitHub's "regenerate"): the same row keeps its id, name, role,
 /// description and creator; the old value stops matching at once; an expiring token gets a fresh expiry
-/// of the same length (`renewed_expiry`). Expired tokens may be renewed and work again.
+/// of the same length (`renewed_expiry`). Expired tokens may be renewed and work again. The unused
+/// registration tokens minted with the old value end with it.
 /// Of two simultaneous renewals of one token the immediate transaction makes one wait: both return a
 /// value, and only the one committed last works.
 /// Callers on the request path use `AppState::renew_token`, which also ends the old value's cached verification.
@@ -239,6 +242,8 @@ pub fn renew_token(
         if !replaced {
             return Err(AppError::NotFound);
         }
+        // The old value may be why it is renewed: what it minted goes with it.
+        registration_tokens::expire_unused_issued_by(conn, &token.id, now_ms)?;
         audit::record(
             conn,
             &NewAuditEvent {

@@ -87,3 +87,21 @@ pub fn expire_unused(conn: &mut SqliteConnection, id: &str, now: i64) -> QueryRe
     .execute(conn)?;
     Ok(changed == 1)
 }
+
+/// Makes every unused, unexpired registration token that the access token `token_id` issued expire now
+/// (that token is being deleted or renewed, and whoever held its value may have minted them). Returns
+/// how many were ended.
+pub fn expire_unused_issued_by(
+    conn: &mut SqliteConnection,
+    token_id: &str,
+    now: i64,
+) -> QueryResult<usize> {
+    diesel::update(
+        r::table
+            .filter(r::created_by_token_id.eq(token_id))
+            .filter(r::used_at.is_null())
+            .filter(r::expires_at.gt(now)),
+    )
+    .set(r::expires_at.eq(now))
+    .execute(conn)
+}

@@ -431,3 +431,103 @@ async fn patch_refuses_bad_descriptions_and_bodies_and_changes_nothing() {
     let max = json!({ "description": "é".repeat(500) }).to_string();
     assert_eq!(patch(&app, &admin, "spark", &max).await.status(), 200);
 }
+
+// ---------- What an ADMIN token minted ends with it ----------
+
+/// An ADMIN token `minter` with one unused registration token and one already exchanged (whose
+/// access token is returned), plus an independent ADMIN token `other` with an unused one of its own.
+struct Minted {
+    minter: String,
+    unused: String,
+    exchanged_access: String,
+    other: String,
+    others_unused: String,
+}
+
+async fn mint(app: &TestApp) -> Minted {
+    let minter = app.token("leaky-admin", "admin");
+    let other = app.token("other-admin", "admin");
+    let unused = register(app, &minter, "spark", None, "USER").await;
+    let used = register(app, &minter, "gateway", None, "USER").await;
+    let res = exchange(app, &used).await;
+    assert_eq!(res.status(), 201);
+    let body: Value = res.json().await.unwrap();
+    Minted {
+        minter,
+        unused,
+        exchanged_access: body["refresh_token"].as_str().unwrap().to_owned(),
+        other: other.clone(),
+        others_unused: register(app, &other, "airflow", None, "USER").await,
+    }
+}
+
+/// After the minter's deletion or renewal: its unused registration token is refused, the rest works.
+async fn assert_only_the_minters_unused_registration_ended(app: &TestApp, m: &Minted) {
+    assert_error(
+        exchange(app, &m.unused).await,
+        403,
+        "ForbiddenException",
+        "Forbidden",
+    )
+    .await;
+    assert_eq!(
+        status_of(app, &m.exchanged_access).await,
+        200,
+        "an exchanged registration's access token has a value of its own"
+    );
+    assert_eq!(
+        exchange(app, &m.others_unused).await.status(),
+        201,
+        "another token's registration is untouched"
+    );
+}
+
+#[tokio::test]
+async fn deleting_an_admin_token_ends_the_registration_tokens_it_minted() {
+    let app = TestApp::spawn().await;
+    let m = mint(&app).await;
+
+    assert_eq!(
+        delete(&app, "/tokens/leaky-admin", &m.other).await.status(),
+        204
+    );
+
+    assert_only_the_minters_unused_registration_ended(&app, &m).await;
+}
+
+#[tokio::test]
+async fn renewing_an_admin_token_ends_what_its_old_value_minted_but_not_the_new_values() {
+    let app = TestApp::spawn().await;
+    let m = mint(&app).await;
+
+    let res = renew(&app, &m.minter, "leaky-admin").await;
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.unwrap();
+    let new = body["refresh_token"].as_str().unwrap().to_owned();
+
+    assert_only_the_minters_unused_registration_ended(&app, &m).await;
+    let fresh = register(&app, &new, "spark-again", None, "USER").await;
+    assert_eq!(
+        exchange(&app, &fresh).await.status(),
+        201,
+        "the new value mints working registration tokens"
+    );
+}
+
+#[tokio::test]
+async fn a_leak_report_of_an_admin_token_ends_the_registration_tokens_it_minted() {
+    let app = TestApp::spawn().await;
+    let m = mint(&app).await;
+
+    let res = post(
+        &app,
+        "/tokens/revoke-leaked",
+        None,
+        &json!({ "token": m.minter }),
+    )
+    .await;
+    assert_eq!(res.status(), 202);
+
+    assert_eq!(status_of(&app, &m.minter).await, 401);
+    assert_only_the_minters_unused_registration_ended(&app, &m).await;
+}

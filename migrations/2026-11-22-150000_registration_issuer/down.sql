@@ -1,0 +1,1 @@
+DROP INDEX registration_tokens_unused_by_issuer;
