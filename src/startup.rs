@@ -29,6 +29,10 @@ pub const POOL_SIZE: u32 = 4;
 /// bounds both, whatever a login flood from many addresses does, and leaves the other core to everyone
 /// else. Logins beyond it wait their turn without holding a thread.
 pub const PASSWORD_HASHES_AT_ONCE: usize = 1;
+/// Admitted logins that may wait for (or hold) a hashing permit: about half a second of hashing. Beyond
+/// it a login is turned away at once with a 503 and `Retry-After`, so a flood from many addresses, each
+/// under its rate limit, cannot pile up waiting requests without bound.
+pub const LOGINS_WAITING_AT_MOST: usize = 16;
 /// Blocking threads per server worker (actix's default is 512 divided among the workers): one per pooled
 /// connection, one for password hashing, one spare. More threads would only wait for a connection, each
 /// with its own stack and malloc arena; a burst of cache misses queues for these instead.
@@ -69,6 +73,8 @@ pub struct AppState {
     pub leak_limiter: ClientLimiter,
     /// Permits to hash a password (see `PASSWORD_HASHES_AT_ONCE`).
     pub password_hashing: Arc<tokio::sync::Semaphore>,
+    /// Places for logins waiting for a hashing permit (see `LOGINS_WAITING_AT_MOST`).
+    pub login_waiting: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -149,6 +155,7 @@ impl Application {
             last_used: Arc::default(),
             leak_limiter: crate::api::leaks::limiter(),
             password_hashing: Arc::new(tokio::sync::Semaphore::new(PASSWORD_HASHES_AT_ONCE)),
+            login_waiting: Arc::new(tokio::sync::Semaphore::new(LOGINS_WAITING_AT_MOST)),
         });
         let listener = TcpListener::bind(&settings.bind)
             .with_context(|| format!("failed to listen on {}", settings.bind))?;

@@ -147,6 +147,16 @@ impl LoginLimiter {
 
     /// The attempt's password was right: it no longer counts as a failure.
     pub fn succeeded(&self, attempt: Attempt) {
+        self.forget(attempt);
+    }
+
+    /// The attempt was turned away before its password was checked (the server was busy): it does not
+    /// count.
+    pub fn withdraw(&self, attempt: Attempt) {
+        self.forget(attempt);
+    }
+
+    fn forget(&self, attempt: Attempt) {
         let mut client = lock(&self.per_client);
         let mut account = lock(&self.per_account);
         client.forget(&attempt.ip.to_string(), attempt.at);

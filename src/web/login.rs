@@ -84,6 +84,11 @@ pub async fn submit(
         }
     };
 
+    // A bounded number of admitted logins wait for hashing; beyond it, turned away now rather than queued.
+    let Ok(waiting) = state.login_waiting.clone().try_acquire_owned() else {
+        state.login_limiter.withdraw(attempt);
+        return Ok(busy(&session, email));
+    };
     // At most `PASSWORD_HASHES_AT_ONCE` hashes run at a time (each takes ~19 MiB and a core for ~30 ms);
     // the others wait here without holding a thread. The permit moves into the blocking task, so a client
     // that hangs up cannot free it before its hash is done.
@@ -109,6 +114,7 @@ pub async fn submit(
             account.as_ref().map(|a| a.password_hash.as_str()),
         );
         drop(permit);
+        drop(waiting);
         let ip = ip.to_string();
         let event = NewAuditEvent {
             account_id: account.as_ref().map(|a| a.id.as_str()),
@@ -154,6 +160,21 @@ pub async fn submit(
         }
     }
 }
+
+/// 503 with `Retry-After`: too many logins are waiting for a password check.
+fn busy(session: &TypedSession, email: String) -> HttpResponse {
+    let mut response = render::page_with_status(
+        StatusCode::SERVICE_UNAVAILABLE,
+        &login_page(session, email, Some(BUSY.into())),
+    );
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
+    response
+}
+
+/// What a login turned away for lack of room says.
+pub const BUSY: &str = "Too many sign-ins at once. Try again in a moment.";
 
 /// 429 with `Retry-After`, and the form again saying when to try.
 fn too_many_attempts(session: &TypedSession, email: String, wait: Duration) -> HttpResponse {

@@ -167,3 +167,69 @@ async fn simultaneous_wrong_passwords_hash_no_more_than_the_limit() {
         "the account stays limited for this client"
     );
 }
+
+#[tokio::test]
+async fn logins_beyond_the_waiting_room_are_turned_away_at_once() {
+    use mlp_console::startup::LOGINS_WAITING_AT_MOST;
+    let app = TestApp::spawn().await;
+    // Holding the only hashing permit keeps every admitted login waiting.
+    let hashing = app
+        .state
+        .password_hashing
+        .clone()
+        .acquire_owned()
+        .await
+        .unwrap();
+    let c = common::client();
+    let csrf = app.csrf(&c, "/login").await;
+    // Exactly the 30 attempts a client may make a minute, with a different email each (5 failures per
+    // email): if the turned-away ones counted, the right password below would be refused.
+    let extra = 30 - LOGINS_WAITING_AT_MOST;
+    let (done, mut answers) = tokio::sync::mpsc::unbounded_channel();
+    for i in 0..LOGINS_WAITING_AT_MOST + extra {
+        let request = c
+            .post(app.url("/login"))
+            .form(&[
+                ("email", format!("nobody-{i}@example.com")),
+                ("password", "wrong".to_owned()),
+                ("csrf_token", csrf.clone()),
+            ])
+            .send();
+        let done = done.clone();
+        tokio::spawn(async move {
+            let res = request.await.unwrap();
+            let retry_after = res.headers().get("retry-after").cloned();
+            let status = res.status().as_u16();
+            let body = res.text().await.unwrap();
+            done.send((status, retry_after, body)).unwrap();
+        });
+    }
+
+    // The overflow is answered while the others still wait.
+    for _ in 0..extra {
+        let (status, retry_after, body) =
+            tokio::time::timeout(std::time::Duration::from_secs(10), answers.recv())
+                .await
+                .expect("an overflowing login answered at once")
+                .unwrap();
+        assert_eq!(status, 503);
+        assert_eq!(retry_after.unwrap().to_str().unwrap(), "1");
+        assert!(body.contains(mlp_console::web::login::BUSY), "{body}");
+    }
+    assert!(
+        tokio::time::timeout(std::time::Duration::from_millis(300), answers.recv())
+            .await
+            .is_err(),
+        "the others wait for the hashing permit"
+    );
+
+    drop(hashing);
+    for _ in 0..LOGINS_WAITING_AT_MOST {
+        let (status, _, body) = answers.recv().await.unwrap();
+        assert_eq!(status, 200, "checked and refused: {body}");
+        assert!(body.contains("Invalid email or password"));
+    }
+    // The turned-away attempts did not count.
+    let res = app.post_login(&c, &app.owner.email, PASSWORD).await;
+    assert_eq!(res.status(), 303, "the right password still gets in");
+}
