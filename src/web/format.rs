@@ -376,29 +376,26 @@ mod tests {
         let mut ms: i64 = 946_684_800_000; // 2000-01-01
         for i in 0..(366 * 4) {
             ms += DAY_MS + (i % 97) * 61_007;
-            let t = from_ms(ms);
-            assert_eq!(date(ms), t.format("%b %-d, %Y").to_string());
-            assert_eq!(exact(ms), t.format("%Y-%m-%d %H:%M UTC").to_string());
-            assert_eq!(
-                exact_seconds(ms),
-                t.format("%Y-%m-%d %H:%M:%S UTC").to_string()
-            );
-            assert_eq!(Rfc3339(Civil::of(ms)).to_string(), rfc3339(ms));
+            assert_written_as_chrono_writes(ms);
         }
+    }
+
+    fn assert_written_as_chrono_writes(ms: i64) {
+        let t = from_ms(ms);
+        assert_eq!(date(ms), t.format("%b %-d, %Y").to_string());
+        assert_eq!(exact(ms), t.format("%Y-%m-%d %H:%M UTC").to_string());
+        assert_eq!(
+            exact_seconds(ms),
+            t.format("%Y-%m-%d %H:%M:%S UTC").to_string()
+        );
+        assert_eq!(Rfc3339(Civil::of(ms)).to_string(), rfc3339(ms));
     }
 
     #[test]
     fn years_outside_four_digits_are_written_as_chrono_writes_them() {
         // 10000-01-01 and 0001-12-31 BCE: never stored, but written sensibly rather than garbled.
         for ms in [253_402_300_800_000, -62_135_596_800_001 - 400 * DAY_MS] {
-            let t = from_ms(ms);
-            assert_eq!(date(ms), t.format("%b %-d, %Y").to_string());
-            assert_eq!(exact(ms), t.format("%Y-%m-%d %H:%M UTC").to_string());
-            assert_eq!(
-                exact_seconds(ms),
-                t.format("%Y-%m-%d %H:%M:%S UTC").to_string()
-            );
-            assert_eq!(Rfc3339(Civil::of(ms)).to_string(), rfc3339(ms));
+            assert_written_as_chrono_writes(ms);
         }
     }
 

@@ -5,8 +5,8 @@
 use crate::common::TestApp;
 use crate::harness::{Browser, Kind};
 use crate::tokens::{
-    assert_is_the_new_token, assert_not_reloaded, mark_page, signed_in, slow_network, value_in_dom,
-    WARNING,
+    assert_is_the_new_token, assert_not_reloaded, mark_page, shown_value, signed_in, slow_network,
+    value_in_dom, WARNING,
 };
 use mlp_console::clock::Clock;
 use mlp_console::domain::roles::TokenRole;
@@ -123,14 +123,7 @@ async fn renew_shows_a_new_value_once_and_the_old_one_stops_working() {
     b.within(&confirm).click("Renew").await;
 
     let shown = b.dialog("Access token renewed").await;
-    let new = b
-        .within(&shown)
-        .field("Token value")
-        .await
-        .value()
-        .await
-        .unwrap()
-        .unwrap_or_default();
+    let new = shown_value(&b, &shown).await;
     assert_eq!(
         parse_kind(&new).map_err(|e| format!("{e:?}")),
         Ok(SecretKind::Access),
@@ -192,14 +185,7 @@ async fn escape_while_renewing_still_shows_the_new_value() {
     .await;
     // The old value is dead either way; the new one must reach the user.
     let shown = b.dialog("Access token renewed").await;
-    let new = b
-        .within(&shown)
-        .field("Token value")
-        .await
-        .value()
-        .await
-        .unwrap()
-        .unwrap_or_default();
+    let new = shown_value(&b, &shown).await;
     assert_ne!(new, old, "a new value");
     assert_is_the_new_token(&app, &new, "etl-nightly");
     b.within(&shown).click("Ready").await;

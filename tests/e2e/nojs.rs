@@ -3,6 +3,7 @@
 use crate::common::{TestApp, PASSWORD};
 use crate::harness::{Browser, Kind};
 use crate::login::log_in;
+use crate::tokens::shown_value;
 use mlp_console::domain::secret::{digest_of, parse_kind, SecretKind};
 
 async fn signed_in_without_js(app: &TestApp, journey: &str) -> Browser {
@@ -32,14 +33,7 @@ async fn without_js_create_shows_the_value_once_on_a_full_page() {
         b.title().await.contains("Access token created"),
         "a full page"
     );
-    let value = b
-        .within(&shown)
-        .field("Token value")
-        .await
-        .value()
-        .await
-        .unwrap()
-        .unwrap_or_default();
+    let value = shown_value(&b, &shown).await;
     assert_eq!(
         parse_kind(&value).ok(),
         Some(SecretKind::Access),
@@ -112,14 +106,7 @@ async fn without_js_renew_and_the_description_use_plain_pages() {
     assert!(b.path().await.ends_with("/renew"), "a confirmation page");
     b.within(&confirm).click("Renew").await;
     let shown = b.dialog("Access token renewed").await;
-    let new = b
-        .within(&shown)
-        .field("Token value")
-        .await
-        .value()
-        .await
-        .unwrap()
-        .unwrap_or_default();
+    let new = shown_value(&b, &shown).await;
     assert_eq!(parse_kind(&new).ok(), Some(SecretKind::Access), "{new:?}");
     assert_ne!(new, old);
     b.screenshot("nojs-renewed").await;

@@ -284,14 +284,7 @@ async fn the_first_token_replaces_the_empty_state() {
     b.within(&dialog).fill("Name", "first").await;
     b.within(&dialog).click("Create").await;
     let shown = b.dialog("Access token created").await;
-    let value = b
-        .within(&shown)
-        .field("Token value")
-        .await
-        .value()
-        .await
-        .unwrap()
-        .unwrap_or_default();
+    let value = shown_value(&b, &shown).await;
     assert_is_the_new_token(&app, &value, "first");
     b.within(&shown).click("Ready").await;
 
@@ -303,20 +296,24 @@ async fn the_first_token_replaces_the_empty_state() {
     b.finish().await;
 }
 
+/// The value a show-once dialog shows.
+pub async fn shown_value(b: &Browser, dialog: &WebElement) -> String {
+    b.within(dialog)
+        .field("Token value")
+        .await
+        .value()
+        .await
+        .unwrap()
+        .unwrap_or_default()
+}
+
 /// Creates a token through the dialog and returns the shown value (the show-once dialog stays open).
 async fn create_through_dialog(b: &Browser, name: &str) -> (WebElement, String) {
     let dialog = open_create_dialog(b).await;
     b.within(&dialog).fill("Name", name).await;
     b.within(&dialog).click("Create").await;
     let shown = b.dialog("Access token created").await;
-    let value = b
-        .within(&shown)
-        .field("Token value")
-        .await
-        .value()
-        .await
-        .unwrap()
-        .unwrap_or_default();
+    let value = shown_value(b, &shown).await;
     (shown, value)
 }
 
@@ -748,14 +745,7 @@ async fn escape_while_creating_still_shows_the_new_value() {
     );
     // The token is created all the same, and its value is shown: it would not be shown anywhere else.
     let shown = b.dialog("Access token created").await;
-    let value = b
-        .within(&shown)
-        .field("Token value")
-        .await
-        .value()
-        .await
-        .unwrap()
-        .unwrap_or_default();
+    let value = shown_value(&b, &shown).await;
     assert_is_the_new_token(&app, &value, "slow-network");
     b.within(&shown).click("Ready").await;
     b.wait_until(
