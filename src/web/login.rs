@@ -52,7 +52,8 @@ pub async fn form(state: web::Data<AppState>, session: TypedSession) -> HttpResp
 }
 
 enum Outcome {
-    Success(CurrentUser),
+    /// Signed in; where to go (SPEC §5: the tokens page of the last or first project).
+    Success(CurrentUser, String),
     Failure,
 }
 
@@ -102,6 +103,7 @@ pub async fn submit(
     let now = state.clock.now_ms();
     let password = SecretString::from(password);
     let typed_email = email.clone();
+    let last_project = session.last_project();
     let outcome = web::block(move || -> Result<Outcome, AppError> {
         // Over-long or malformed emails are checked like unknown ones, so timing says nothing.
         let account = match crate::domain::Email::parse(&typed_email) {
@@ -135,10 +137,16 @@ pub async fn submit(
             db::pool::immediate(&mut *pool.get()?, |conn| db::audit::record(conn, &event))?;
         }
         Ok(match account {
-            Some(a) if ok => Outcome::Success(CurrentUser {
-                account_id: a.id,
-                email: a.email,
-            }),
+            Some(a) if ok => {
+                let projects = db::projects::for_account(&mut *pool.get()?, &a.id)?;
+                Outcome::Success(
+                    CurrentUser {
+                        account_id: a.id,
+                        email: a.email,
+                    },
+                    crate::web::projects::home_url(&projects, last_project.as_deref()),
+                )
+            }
             _ => Outcome::Failure,
         })
     })
@@ -151,12 +159,12 @@ pub async fn submit(
             email,
             Some("Invalid email or password".into()),
         ))),
-        Outcome::Success(user) => {
+        Outcome::Success(user, home) => {
             state.login_limiter.succeeded(attempt);
             session.log_in(&user, now).map_err(|e| {
                 HtmlError::Internal(AppError::Internal(anyhow::anyhow!("session: {e}")))
             })?;
-            Ok(render::see_other("/"))
+            Ok(render::see_other(&home))
         }
     }
 }

@@ -31,15 +31,23 @@ async fn account_projects(
 /// `/`: the tokens page of the last visited project, else the first, else the project list.
 pub async fn home(state: web::Data<AppState>, who: SignedIn) -> Result<HttpResponse, HtmlError> {
     let projects = account_projects(&state, &who).await?;
-    let last = who.session.last_project();
-    let target = projects
+    Ok(render::see_other(&home_url(
+        &projects,
+        who.session.last_project().as_deref(),
+    )))
+}
+
+/// Where a signed-in account starts: the tokens page of `last` (the project it last visited) if it is
+/// still one of `projects`, else of the first, else the project list.
+pub fn home_url(projects: &[db::projects::ProjectAccess], last: Option<&str>) -> String {
+    projects
         .iter()
-        .find(|p| Some(&p.project.id) == last.as_ref())
-        .or(projects.first());
-    Ok(match target {
-        Some(p) => render::see_other(&format!("/projects/{}/tokens", p.project.id)),
-        None => render::see_other("/projects"),
-    })
+        .find(|p| Some(p.project.id.as_str()) == last)
+        .or(projects.first())
+        .map_or_else(
+            || "/projects".to_owned(),
+            |p| format!("/projects/{}/tokens", p.project.id),
+        )
 }
 
 /// `/projects`: every project the account belongs to, with its role.

@@ -31,7 +31,8 @@ async fn login_succeeds_with_the_right_password_and_changes_the_session() {
         .send()
         .await
         .unwrap();
-    assert_is_redirect_to(&res, "/");
+    // SPEC §5: straight to the tokens page of the (only) project.
+    assert_is_redirect_to(&res, &app.tokens_path());
     let cookie_after = res
         .cookies()
         .find(|c| c.name() == "mlp_session")
