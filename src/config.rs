@@ -24,8 +24,8 @@ pub struct Settings {
     /// Session key (at least 32 bytes); absent: generated once and kept beside the database.
     #[arg(long, global = true, env = "MLP_SECRET_KEY", hide_env_values = true)]
     pub secret_key: Option<String>,
-    /// Mark the session cookie Secure (serve over HTTPS).
-    #[arg(long, global = true, env = "MLP_COOKIE_SECURE", default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    /// Mark the session cookie Secure (serve over HTTPS): true/false, 1/0, yes/no, on/off.
+    #[arg(long, global = true, env = "MLP_COOKIE_SECURE", default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new())]
     pub cookie_secure: bool,
     /// Stop gracefully on SIGINT/SIGTERM; off in tests, where Ctrl-C must stop the test binary, not the app.
     #[arg(skip = true)]
@@ -111,4 +111,34 @@ fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
 #[cfg(not(unix))]
 fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     std::fs::write(path, bytes).with_context(|| format!("failed to write {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        settings: Settings,
+    }
+
+    fn cookie_secure(args: &[&str]) -> Result<bool, clap::Error> {
+        Cli::try_parse_from(std::iter::once("mlp-console").chain(args.iter().copied()))
+            .map(|cli| cli.settings.cookie_secure)
+    }
+
+    #[test]
+    fn cookie_secure_reads_the_usual_ways_of_saying_yes_and_no() {
+        assert!(!cookie_secure(&[]).unwrap());
+        assert!(cookie_secure(&["--cookie-secure"]).unwrap());
+        for yes in ["true", "1", "yes", "on"] {
+            assert!(cookie_secure(&["--cookie-secure", yes]).unwrap(), "{yes}");
+        }
+        for no in ["false", "0", "no", "off"] {
+            assert!(!cookie_secure(&["--cookie-secure", no]).unwrap(), "{no}");
+        }
+        assert!(cookie_secure(&["--cookie-secure", "maybe"]).is_err());
+    }
 }
