@@ -480,9 +480,11 @@ async fn bad_names_get_a_clear_error_next_to_the_field_and_nothing_is_written() 
                 assert_eq!(input.value().attr("value"), Some(*name), "name kept");
             }
             assert_eq!(
-                text(one(&doc, "#token-description")),
-                "kept <as> typed",
-                "description kept"
+                one(&doc, "input#token-description[type=text]")
+                    .value()
+                    .attr("value"),
+                Some("kept <as> typed"),
+                "description kept, on one line like the row's editor"
             );
             assert_eq!(
                 one(&doc, "input[name=role][value=admin]")
