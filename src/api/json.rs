@@ -53,6 +53,17 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
     }
 }
 
+/// Reads and parses the body of a handler that must first decide something else (who may call it, or
+/// whether the client is over its limit), so that answer comes before any complaint about the body.
+pub async fn read<T: DeserializeOwned + 'static>(
+    req: &HttpRequest,
+    payload: actix_web::web::Payload,
+) -> Result<T, ApiError> {
+    Ok(ApiJson::<T>::from_request(req, &mut payload.into_inner())
+        .await?
+        .0)
+}
+
 /// `application/json`, with parameters such as `charset`, or any `+json` type.
 fn is_json_media_type(value: &str) -> bool {
     let essence = value.split(';').next().unwrap_or("").trim();

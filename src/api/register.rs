@@ -1,7 +1,7 @@
 //! Registration tokens: an `ADMIN` token makes a one-time secret, which a program exchanges once for an access token.
 
 use crate::api::error::{ApiError, ErrorBody, ALREADY_USED};
-use crate::api::json::ApiJson;
+use crate::api::json::{self, ApiJson};
 use crate::api::{actor_of, secret_json, TokenType};
 use crate::auth::bearer::BearerToken;
 use crate::clock::rfc3339;
@@ -91,10 +91,11 @@ pub async fn create(
     state: web::Data<AppState>,
     req: HttpRequest,
     bearer: BearerToken,
-    body: ApiJson<RegisterTokenRequest>,
+    payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
+    // Who may call it is answered before anything about the body.
     bearer.require_scope(SCOPE_MANAGE)?;
-    let body = body.0;
+    let body: RegisterTokenRequest = json::read(&req, payload).await?;
     let client_name =
         TokenName::parse(&body.client_name).map_err(|e| ApiError::bad_request("client_name", e))?;
     let access_ttl = Ttl::parse(&body.access_ttl, MAX_ACCESS_TTL)

@@ -1,7 +1,6 @@
 //! Access tokens seen from a program: who am I, the project's tokens, delete, renew and describe by name.
 
 use crate::api::error::{ApiError, ErrorBody};
-use crate::api::json::ApiJson;
 use crate::api::register::RefreshTokenResponse;
 use crate::api::{actor_of, json, secret_json, TokenType};
 use crate::auth::bearer::BearerToken;
@@ -278,9 +277,9 @@ pub async fn update(
     req: HttpRequest,
     bearer: BearerToken,
     name: web::Path<String>,
-    body: ApiJson<TokenPatch>,
+    payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    update_named(state, req, bearer, name.into_inner(), body.0).await
+    update_named(state, req, bearer, name.into_inner(), payload).await
 }
 
 /// `PATCH /tokens/me` shares its path with who_am_i; it updates the token named "me".
@@ -288,9 +287,9 @@ pub async fn update_me(
     state: web::Data<AppState>,
     req: HttpRequest,
     bearer: BearerToken,
-    body: ApiJson<TokenPatch>,
+    payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    update_named(state, req, bearer, "me".to_owned(), body.0).await
+    update_named(state, req, bearer, "me".to_owned(), payload).await
 }
 
 async fn update_named(
@@ -298,9 +297,11 @@ async fn update_named(
     req: HttpRequest,
     bearer: BearerToken,
     name: String,
-    patch: TokenPatch,
+    payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
+    // Who may call it is answered before anything about the body.
     bearer.require_scope(SCOPE_MANAGE)?;
+    let patch: TokenPatch = json::read(&req, payload).await?;
     let text = patch
         .description
         .ok_or_else(|| ApiError::bad_request("description", "is required"))?;

@@ -168,6 +168,42 @@ async fn user_token_gets_403_with_the_manage_scope_message_on_every_admin_call()
 }
 
 #[tokio::test]
+async fn a_user_token_is_refused_for_its_role_before_anything_about_its_body() {
+    let app = TestApp::spawn().await;
+    let user = app.token("ci-user", "user");
+    app.token("victim", "user");
+    let send = |method: reqwest::Method, path: &str, content_type: &str, body: &str| {
+        reqwest::Client::new()
+            .request(method, url(&app, path))
+            .bearer_auth(&user)
+            .header("content-type", content_type)
+            .body(body.to_owned())
+            .send()
+    };
+    for (method, path) in [
+        (reqwest::Method::POST, "/register-tokens"),
+        (reqwest::Method::PATCH, "/tokens/victim"),
+        (reqwest::Method::PATCH, "/tokens/me"),
+    ] {
+        for (content_type, body) in [
+            ("application/json", "{not json"),
+            ("application/json", r#"{"colour": 1}"#),
+            ("text/plain", "hello"),
+        ] {
+            let res = send(method.clone(), path, content_type, body)
+                .await
+                .unwrap();
+            assert_error(res, 403, "ForbiddenException", MANAGE).await;
+        }
+        let big = format!(r#"{{"description": "{}"}}"#, "x".repeat(70 * 1024));
+        let res = send(method.clone(), path, "application/json", &big)
+            .await
+            .unwrap();
+        assert_error(res, 403, "ForbiddenException", MANAGE).await;
+    }
+}
+
+#[tokio::test]
 async fn registration_token_already_used_is_403() {
     let app = TestApp::spawn().await;
     let admin = app.token("ci-admin", "admin");
