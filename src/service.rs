@@ -122,7 +122,7 @@ pub fn delete_token(
         if !tokens::soft_delete(conn, project_id, &token.id, &actor.name, via, now_ms)? {
             return Err(AppError::NotFound);
         }
-        registration_tokens::expire_unused_issued_by(conn, &token.id, now_ms)?;
+        registration_tokens::delete_unused_issued_by(conn, &token.id, now_ms)?;
         let event = match via {
             DeletedVia::LeakReport => event::TOKEN_LEAK_REVOKED,
             DeletedVia::Console | DeletedVia::Api => event::TOKEN_DELETED,
@@ -148,8 +148,9 @@ pub fn delete_token(
 /// `leak report`, its deletion route).
 pub const LEAKED_REGISTRATION_DETAIL: &str = "registration token";
 
-/// Ends an unused registration token whose value was reported leaked: it expires now, so its exchange
-/// answers "expired" (a used one made its access token already, which has a value of its own).
+/// Ends an unused registration token whose value was reported leaked: it is deleted, so its exchange
+/// answers 401 like any deleted token's (a used one made its access token already, which has a value of
+/// its own).
 /// Returns the registration when it was ended.
 pub fn revoke_leaked_registration(
     conn: &mut SqliteConnection,
@@ -161,7 +162,7 @@ pub fn revoke_leaked_registration(
         let Some(registration) = registration_tokens::find_by_digest(conn, digest)? else {
             return Ok(None);
         };
-        if !registration_tokens::expire_unused(conn, &registration.id, now_ms)? {
+        if !registration_tokens::delete_unused(conn, &registration.id, now_ms)? {
             return Ok(None);
         }
         audit::record(
@@ -243,7 +244,7 @@ pub fn renew_token(
             return Err(AppError::NotFound);
         }
         // The old value may be why it is renewed: what it minted goes with it.
-        registration_tokens::expire_unused_issued_by(conn, &token.id, now_ms)?;
+        registration_tokens::delete_unused_issued_by(conn, &token.id, now_ms)?;
         audit::record(
             conn,
             &NewAuditEvent {

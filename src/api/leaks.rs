@@ -5,7 +5,6 @@
 //! values were. Requests are limited per client address before any work is done.
 
 use crate::api::error::{ApiError, ErrorBody};
-use crate::api::json::ApiJson;
 use crate::api::{json, tokens};
 use crate::auth::bearer::BearerToken;
 use crate::auth::ratelimit::ClientLimiter;
@@ -16,7 +15,7 @@ use crate::error::AppError;
 use crate::service::{self, Actor, TokenKey};
 use crate::startup::AppState;
 use actix_web::http::StatusCode;
-use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 use std::time::Duration;
@@ -92,7 +91,7 @@ pub struct LeakReportAccepted {
     responses(
         (status = 202, description = "Accepted. The same answer whether or not any value was a token; \
             every valid access token given stops working at once and is listed as deleted by a leak report; \
-            an unused registration token given expires now", body = LeakReportAccepted),
+            an unused registration token given is deleted", body = LeakReportAccepted),
         (status = 400, description = "Bad JSON, an unknown field, both or neither of `token` and `tokens`, \
             or not 1 to 100 values", body = ErrorBody),
         (status = 413, description = "Body over 64 KiB", body = ErrorBody),
@@ -116,8 +115,7 @@ pub async fn revoke_leaked(
             retry_after,
         })?;
     // Read only once the client is admitted: the limit comes before any work.
-    let ApiJson(report) =
-        ApiJson::<LeakReport>::from_request(&req, &mut payload.into_inner()).await?;
+    let report: LeakReport = json::read(&req, payload).await?;
     let presented = presented(&report.values()?);
     let actor = Actor {
         account_id: None,

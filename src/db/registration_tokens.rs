@@ -74,34 +74,33 @@ pub fn set_used_token(conn: &mut SqliteConnection, id: &str, token_id: &str) -> 
         .map(drop)
 }
 
-/// Makes an unused, unexpired registration token expire now (its value was reported leaked).
-/// Returns false when it was used or had expired already: nothing left to end.
-pub fn expire_unused(conn: &mut SqliteConnection, id: &str, now: i64) -> QueryResult<bool> {
-    let changed = diesel::update(
+/// Deletes an unused, unexpired registration token (its value was reported leaked): an exchange then
+/// finds no such token and answers 401, as for any deleted token (SPEC §6). Returns false when it was
+/// used or had expired already: nothing left to end.
+pub fn delete_unused(conn: &mut SqliteConnection, id: &str, now: i64) -> QueryResult<bool> {
+    let deleted = diesel::delete(
         r::table
             .find(id)
             .filter(r::used_at.is_null())
             .filter(r::expires_at.gt(now)),
     )
-    .set(r::expires_at.eq(now))
     .execute(conn)?;
-    Ok(changed == 1)
+    Ok(deleted == 1)
 }
 
-/// Makes every unused, unexpired registration token that the access token `token_id` issued expire now
-/// (that token is being deleted or renewed, and whoever held its value may have minted them). Returns
-/// how many were ended.
-pub fn expire_unused_issued_by(
+/// Deletes every unused, unexpired registration token that the access token `token_id` issued (that
+/// token is being deleted or renewed, and whoever held its value may have minted them). Returns how
+/// many were ended.
+pub fn delete_unused_issued_by(
     conn: &mut SqliteConnection,
     token_id: &str,
     now: i64,
 ) -> QueryResult<usize> {
-    diesel::update(
+    diesel::delete(
         r::table
             .filter(r::created_by_token_id.eq(token_id))
             .filter(r::used_at.is_null())
             .filter(r::expires_at.gt(now)),
     )
-    .set(r::expires_at.eq(now))
     .execute(conn)
 }

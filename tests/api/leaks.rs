@@ -291,11 +291,12 @@ async fn an_unused_registration_token_reported_leaked_can_no_longer_be_exchanged
 
     let (status, _, body) = report(&app, &json!({ "tokens": [unused, used] })).await;
     assert_eq!((status, body.as_slice()), (202, ACCEPTED));
+    // Ended like a deleted token (SPEC §6: 401), not like an expired one.
     assert_error(
         exchange(&app, &unused).await,
-        403,
-        "ForbiddenException",
-        "Forbidden",
+        401,
+        "UnauthorizedException",
+        "Unauthorized",
     )
     .await;
     assert_eq!(

@@ -463,11 +463,12 @@ async fn mint(app: &TestApp) -> Minted {
 
 /// After the minter's deletion or renewal: its unused registration token is refused, the rest works.
 async fn assert_only_the_minters_unused_registration_ended(app: &TestApp, m: &Minted) {
+    // Ended like a deleted token (SPEC §6: 401), not like an expired one.
     assert_error(
         exchange(app, &m.unused).await,
-        403,
-        "ForbiddenException",
-        "Forbidden",
+        401,
+        "UnauthorizedException",
+        "Unauthorized",
     )
     .await;
     assert_eq!(
