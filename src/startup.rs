@@ -1,5 +1,6 @@
 //! Wiring: open the database, build the shared state, bind the listener, serve.
 
+use crate::auth::ended_sessions::EndedSessions;
 use crate::auth::last_used::LastUsedRecorder;
 use crate::auth::ratelimit::{ClientLimiter, LoginLimiter};
 use crate::auth::token_cache::TokenCache;
@@ -75,6 +76,8 @@ pub struct AppState {
     pub password_hashing: Arc<tokio::sync::Semaphore>,
     /// Places for logins waiting for a hashing permit (see `LOGINS_WAITING_AT_MOST`).
     pub login_waiting: Arc<tokio::sync::Semaphore>,
+    /// Console sessions ended by Log out, refused even from a copy of their cookie.
+    pub ended_sessions: EndedSessions,
 }
 
 impl AppState {
@@ -146,6 +149,8 @@ impl Application {
     pub async fn build_with_clock(settings: Settings, clock: SharedClock) -> anyhow::Result<Self> {
         let pool = db::pool::open(&settings.database_path(), POOL_SIZE)?;
         bootstrap(&pool, clock.as_ref())?;
+        let ended_sessions = EndedSessions::load(&mut *pool.get()?, clock.now_ms())
+            .context("failed to read the ended sessions")?;
         let key = settings.session_key()?;
         let state = aweb::Data::new(AppState {
             pool,
@@ -156,6 +161,7 @@ impl Application {
             leak_limiter: crate::api::leaks::limiter(),
             password_hashing: Arc::new(tokio::sync::Semaphore::new(PASSWORD_HASHES_AT_ONCE)),
             login_waiting: Arc::new(tokio::sync::Semaphore::new(LOGINS_WAITING_AT_MOST)),
+            ended_sessions,
         });
         let listener = TcpListener::bind(&settings.bind)
             .with_context(|| format!("failed to listen on {}", settings.bind))?;

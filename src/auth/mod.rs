@@ -2,6 +2,7 @@
 
 pub mod bearer;
 pub mod csrf;
+pub mod ended_sessions;
 pub mod last_used;
 pub mod password;
 pub mod ratelimit;

@@ -94,6 +94,12 @@ impl TypedSession {
         }
     }
 
+    /// The session's id, set at login: Log out ends it for every copy of the cookie
+    /// (`auth::ended_sessions`).
+    pub fn session_id(&self) -> Option<String> {
+        self.0.get(SESSION_ID).ok().flatten()
+    }
+
     pub fn last_project(&self) -> Option<String> {
         self.0.get(LAST_PROJECT).ok().flatten()
     }

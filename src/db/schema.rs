@@ -89,6 +89,14 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// Sessions ended by Log out, until their cookie would have lapsed (see `auth::ended_sessions`).
+    ended_sessions (sid_digest) {
+        sid_digest -> Binary,
+        until -> BigInt,
+    }
+}
+
 diesel::joinable!(memberships -> accounts (account_id));
 diesel::joinable!(memberships -> projects (project_id));
 diesel::joinable!(access_tokens -> projects (project_id));

@@ -45,7 +45,7 @@ fn login_page(session: &TypedSession, email: String, error: Option<String>) -> L
 }
 
 pub async fn form(state: web::Data<AppState>, session: TypedSession) -> HttpResponse {
-    if session.user(state.clock.now_ms()).is_some() {
+    if crate::web::signed_in_user(&state, &session).is_some() {
         return render::see_other("/");
     }
     render::page(&login_page(&session, String::new(), None))
@@ -209,10 +209,22 @@ pub struct LogoutForm {
 
 pub async fn logout(
     req: HttpRequest,
+    state: web::Data<AppState>,
     who: SignedIn,
     form: web::Form<LogoutForm>,
 ) -> Result<HttpResponse, HtmlError> {
     who.require_csrf(&req, form.csrf_token.as_deref())?;
+    // Ended on the server too, so a copy of the cookie taken elsewhere stops working as well.
+    if let Some(sid) = who.session.session_id() {
+        let now = state.clock.now_ms();
+        let state = state.clone();
+        web::block(move || -> Result<(), AppError> {
+            Ok(state
+                .ended_sessions
+                .end(&mut *state.pool.get()?, &sid, now)?)
+        })
+        .await??;
+    }
     who.session.log_out();
     Ok(render::see_other("/login"))
 }

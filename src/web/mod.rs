@@ -140,13 +140,11 @@ impl FromRequest for SignedIn {
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let session = TypedSession::from_request(req, payload).into_inner();
         let htmx = is_htmx(req);
-        let now = req
-            .app_data::<web::Data<AppState>>()
-            .map(|state| state.clock.now_ms());
+        let state = req.app_data::<web::Data<AppState>>().cloned();
         Box::pin(async move {
             let session = session.map_err(|_| HtmlError::LoginRequired { htmx })?;
-            let now = now.ok_or(HtmlError::LoginRequired { htmx })?;
-            let user = session.user(now).ok_or(HtmlError::LoginRequired { htmx })?;
+            let state = state.ok_or(HtmlError::LoginRequired { htmx })?;
+            let user = signed_in_user(&state, &session).ok_or(HtmlError::LoginRequired { htmx })?;
             Ok(SignedIn {
                 user,
                 session,
@@ -154,6 +152,21 @@ impl FromRequest for SignedIn {
             })
         })
     }
+}
+
+/// The account `session` is signed in as, unless the session is past its inactivity limit or was
+/// ended by Log out (perhaps in another browser holding a copy of the cookie).
+pub fn signed_in_user(state: &AppState, session: &TypedSession) -> Option<CurrentUser> {
+    let now = state.clock.now_ms();
+    let user = session.user(now)?;
+    if session
+        .session_id()
+        .is_some_and(|sid| state.ended_sessions.is_ended(&sid, now))
+    {
+        session.log_out();
+        return None;
+    }
+    Some(user)
 }
 
 /// A link in the project switcher.

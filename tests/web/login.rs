@@ -118,6 +118,75 @@ async fn logout_ends_the_session() {
     assert_is_redirect_to(&after, "/login");
 }
 
+/// The `mlp_session` cookie a response sets, as a `Cookie` header value.
+fn session_cookie(res: &reqwest::Response) -> String {
+    let value = res
+        .cookies()
+        .find(|c| c.name() == "mlp_session")
+        .expect("a session cookie")
+        .value()
+        .to_owned();
+    format!("mlp_session={value}")
+}
+
+#[tokio::test]
+async fn logout_ends_the_session_for_a_copy_of_its_cookie_too() {
+    let app = TestApp::spawn().await;
+    // No cookie store: each request carries exactly the cookie given.
+    let c = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let form = c.get(app.url("/login")).send().await.unwrap();
+    let anonymous = session_cookie(&form);
+    let csrf = common::extract_csrf(&form.text().await.unwrap()).unwrap();
+    let login = c
+        .post(app.url("/login"))
+        .header("cookie", &anonymous)
+        .form(&[
+            ("email", app.owner.email.as_str()),
+            ("password", PASSWORD),
+            ("csrf_token", &csrf),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 303);
+    // The browser's cookie, and a copy of it taken elsewhere.
+    let cookie = session_cookie(&login);
+    let page = |cookie: String| {
+        c.get(app.url(&app.tokens_path()))
+            .header("cookie", cookie)
+            .send()
+    };
+    let res = page(cookie.clone()).await.unwrap();
+    assert_eq!(res.status(), 200, "the copy works while the session lasts");
+    let csrf = common::extract_csrf(&res.text().await.unwrap()).unwrap();
+
+    let res = c
+        .post(app.url("/logout"))
+        .header("cookie", &cookie)
+        .form(&[("csrf_token", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_is_redirect_to(&res, "/login");
+
+    let res = page(cookie.clone()).await.unwrap();
+    assert_is_redirect_to(&res, "/login");
+    let res = c
+        .get(app.url("/login"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "the login form, not a loop back to /");
+    // Another session of the same account is untouched.
+    let other = app.logged_in(&app.owner.email).await;
+    let res = other.get(app.url(&app.tokens_path())).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+}
+
 #[tokio::test]
 async fn health_endpoints_answer() {
     let app = TestApp::spawn().await;
