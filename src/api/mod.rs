@@ -75,12 +75,25 @@ async fn expiration_header(
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let mut response = next.call(req).await?;
-    let expiration = response
+    let looked_up = response
         .request()
         .extensions()
         .get::<TokenExpiration>()
-        .copied();
-    if let Some(TokenExpiration(at)) = expiration {
+        .map(|expiration| expiration.0);
+    let expiration = match looked_up {
+        Some(at) => at,
+        // The handler did not verify the token (an unknown route, a call that needs none): the answer
+        // still says when it expires.
+        None if response
+            .request()
+            .headers()
+            .contains_key(header::AUTHORIZATION) =>
+        {
+            crate::auth::bearer::presented_expiry(response.request()).await
+        }
+        None => None,
+    };
+    if let Some(at) = expiration {
         if let Ok(value) = HeaderValue::from_str(&crate::clock::rfc3339(at)) {
             response
                 .headers_mut()

@@ -23,9 +23,10 @@ use std::sync::Arc;
 #[derive(Debug, Clone)]
 pub struct BearerToken(pub Arc<VerifiedToken>);
 
-/// The expiry of the token a request presented (valid or expired), for the `MLP-Token-Expiration` header.
+/// Set once the token a request presented was looked up: its expiry (valid or expired; `None` when it
+/// never expires or is unknown), for the `MLP-Token-Expiration` header.
 #[derive(Debug, Clone, Copy)]
-pub struct TokenExpiration(pub i64);
+pub struct TokenExpiration(pub Option<i64>);
 
 impl BearerToken {
     pub fn token(&self) -> &VerifiedToken {
@@ -61,25 +62,50 @@ impl FromRequest for BearerToken {
         if let Some(token) = state.token_cache.get(&digest) {
             return Either::Left(ready(accept(req, state, token)));
         }
-        let generation = state.token_cache.generation();
         let state = state.clone();
         let req = req.clone();
         Either::Right(Box::pin(async move {
-            let pool = state.pool.clone();
-            let record = web::block(move || -> Result<_, AppError> {
-                let mut conn = pool.get()?;
-                Ok(crate::db::tokens::find_active_by_digest(
-                    &mut conn, &digest,
-                )?)
-            })
-            .await??;
-            let token = Arc::new(VerifiedToken::from(
-                &record.ok_or_else(ApiError::unauthorized)?,
-            ));
-            state.token_cache.insert(generation, digest, token.clone());
+            let Some(token) = look_up(&state, digest).await? else {
+                req.extensions_mut().insert(TokenExpiration(None));
+                return Err(ApiError::unauthorized());
+            };
             accept(&req, &state, token)
         }))
     }
+}
+
+/// A cache miss: the one indexed digest lookup, on the blocking pool; a found token fills the cache.
+async fn look_up(
+    state: &web::Data<AppState>,
+    digest: Digest,
+) -> Result<Option<Arc<VerifiedToken>>, ApiError> {
+    let generation = state.token_cache.generation();
+    let pool = state.pool.clone();
+    let record = web::block(move || -> Result<_, AppError> {
+        let mut conn = pool.get()?;
+        Ok(crate::db::tokens::find_active_by_digest(
+            &mut conn, &digest,
+        )?)
+    })
+    .await??;
+    Ok(record.map(|record| {
+        let token = Arc::new(VerifiedToken::from(&record));
+        state.token_cache.insert(generation, digest, token.clone());
+        token
+    }))
+}
+
+/// When the access token a request presents expires, for answers whose handler did not verify it (an
+/// unknown route, a call that needs no token): `None` when it presents none, an unknown one, or one that
+/// never expires. Notes no use.
+pub async fn presented_expiry(req: &HttpRequest) -> Option<i64> {
+    let state = req.app_data::<web::Data<AppState>>()?;
+    let digest = presented_digest(req).ok()?;
+    let token = match state.token_cache.get(&digest) {
+        Some(token) => token,
+        None => look_up(state, digest).await.ok()??,
+    };
+    token.expires_at
 }
 
 /// The digest of a well-formed access token from the `Authorization` header.
@@ -119,9 +145,8 @@ fn accept(
     token: Arc<VerifiedToken>,
 ) -> Result<BearerToken, ApiError> {
     let now = state.clock.now_ms();
-    if let Some(expires_at) = token.expires_at {
-        req.extensions_mut().insert(TokenExpiration(expires_at));
-    }
+    req.extensions_mut()
+        .insert(TokenExpiration(token.expires_at));
     if token.is_expired(now) {
         return Err(ApiError::expired());
     }

@@ -365,4 +365,24 @@ async fn expiration_header_is_on_every_answer_to_an_expiring_token_and_only_then
     assert!(res.headers().get("mlp-token-expiration").is_none());
     let res = get(&app, "/openapi.json", None).await;
     assert!(res.headers().get("mlp-token-expiration").is_none());
+    // Also on answers whose handler needs no token, or that no handler gives.
+    for path in ["/openapi.json", "/no-such-route"] {
+        let res = get(&app, path, Some(value)).await;
+        assert_eq!(
+            res.headers().get("mlp-token-expiration").map(|v| v.to_str().unwrap()),
+            Some(expected),
+            "{path}"
+        );
+        let res = get(&app, path, Some(&unknown_access_token())).await;
+        assert!(res.headers().get("mlp-token-expiration").is_none(), "{path}");
+    }
+    let res = post(
+        &app,
+        "/refresh-tokens",
+        Some(value),
+        &serde_json::json!({ "register_token": "mlprg_bad" }),
+    )
+    .await;
+    assert_eq!(res.status(), 401);
+    assert_eq!(res.headers()["mlp-token-expiration"], expected);
 }
