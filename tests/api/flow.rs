@@ -369,12 +369,17 @@ async fn expiration_header_is_on_every_answer_to_an_expiring_token_and_only_then
     for path in ["/openapi.json", "/no-such-route"] {
         let res = get(&app, path, Some(value)).await;
         assert_eq!(
-            res.headers().get("mlp-token-expiration").map(|v| v.to_str().unwrap()),
+            res.headers()
+                .get("mlp-token-expiration")
+                .map(|v| v.to_str().unwrap()),
             Some(expected),
             "{path}"
         );
         let res = get(&app, path, Some(&unknown_access_token())).await;
-        assert!(res.headers().get("mlp-token-expiration").is_none(), "{path}");
+        assert!(
+            res.headers().get("mlp-token-expiration").is_none(),
+            "{path}"
+        );
     }
     let res = post(
         &app,
