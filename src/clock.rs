@@ -1,16 +1,12 @@
 //! The one place the app reads the time from, so tests can move it instead of sleeping.
 
-use chrono::{DateTime, TimeZone, Utc};
+use crate::domain::Timestamp;
+use chrono::Utc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
 pub trait Clock: Send + Sync + 'static {
-    fn now(&self) -> DateTime<Utc>;
-
-    /// Now, in Unix milliseconds: the unit the database stores.
-    fn now_ms(&self) -> i64 {
-        self.now().timestamp_millis()
-    }
+    fn now(&self) -> Timestamp;
 }
 
 pub type SharedClock = Arc<dyn Clock>;
@@ -19,8 +15,8 @@ pub type SharedClock = Arc<dyn Clock>;
 pub struct SystemClock;
 
 impl Clock for SystemClock {
-    fn now(&self) -> DateTime<Utc> {
-        Utc::now()
+    fn now(&self) -> Timestamp {
+        Utc::now().into()
     }
 }
 
@@ -48,19 +44,7 @@ impl Default for ManualClock {
 }
 
 impl Clock for ManualClock {
-    fn now(&self) -> DateTime<Utc> {
-        from_ms(self.ms.load(Ordering::SeqCst))
+    fn now(&self) -> Timestamp {
+        Timestamp::from_ms(self.ms.load(Ordering::SeqCst))
     }
-}
-
-/// A database time (Unix milliseconds) as a UTC date-time.
-pub fn from_ms(ms: i64) -> DateTime<Utc> {
-    Utc.timestamp_millis_opt(ms)
-        .single()
-        .unwrap_or(DateTime::<Utc>::MIN_UTC)
-}
-
-/// RFC 3339 in UTC with a `Z` and whole seconds, as the API writes times.
-pub fn rfc3339(ms: i64) -> String {
-    from_ms(ms).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }

@@ -1,43 +1,48 @@
-//! The app's own `Send` error, returned by queries and business rules and mapped to HTML or JSON at each edge.
+//! The app's own `Send` error, returned by the service layer and mapped to HTML or JSON at each edge.
+
+use crate::db::DbError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
     /// Missing, or not visible to the caller (never say which).
     #[error("not found")]
     NotFound,
-    /// The caller may see the thing but not do this to it.
+    /// The caller's role does not allow this (SPEC §4; for an API token: it lacks `ml-platform:Manage`).
     #[error("forbidden")]
     Forbidden,
     /// A field's value clashes with existing data (e.g. a name already taken).
     #[error("{field} is already in use")]
     Conflict { field: &'static str },
-    /// A field's value is invalid; `message` is shown to the user.
-    #[error("{field}: {message}")]
-    Invalid {
-        field: &'static str,
-        message: String,
-    },
-    #[error("database error")]
-    Db(#[from] diesel::result::Error),
-    #[error("database pool error")]
-    Pool(#[from] diesel::r2d2::PoolError),
+    /// A presented credential (a registration token) is unknown, mistyped or deleted.
+    #[error("unknown credential")]
+    UnknownCredential,
+    /// A presented credential has expired.
+    #[error("expired credential")]
+    Expired,
+    /// A one-time registration token was exchanged already.
+    #[error("registration token already used")]
+    AlreadyUsed,
+    #[error(transparent)]
+    Db(#[from] DbError),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
 
-impl AppError {
-    pub fn invalid(field: &'static str, message: impl Into<String>) -> Self {
-        AppError::Invalid {
-            field,
-            message: message.into(),
-        }
+impl From<diesel::result::Error> for AppError {
+    fn from(err: diesel::result::Error) -> Self {
+        AppError::Db(DbError::Query(err))
     }
 }
 
-/// Whether a diesel error is a unique-constraint violation.
-pub fn is_unique_violation(err: &diesel::result::Error) -> bool {
-    matches!(
-        err,
-        diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)
-    )
+impl From<diesel::r2d2::PoolError> for AppError {
+    fn from(err: diesel::r2d2::PoolError) -> Self {
+        AppError::Db(DbError::Pool(err))
+    }
+}
+
+/// Blocking work (diesel, argon2) runs on the blocking pool; losing it there (a panic) is an internal error.
+impl From<tokio::task::JoinError> for AppError {
+    fn from(err: tokio::task::JoinError) -> Self {
+        AppError::Internal(anyhow::anyhow!("blocking task failed: {err}"))
+    }
 }

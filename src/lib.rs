@@ -1,4 +1,8 @@
 //! mlp-console: the ML Platform → Tokens console and its JSON API.
+//!
+//! Modules in dependency order, each using only those before it (`docs/architecture.md`):
+//! `domain`, `clock`, `config` → `db`, `error` → `auth` → `service` → `state` → `web`, `api` → `cli`
+//! → `startup`.
 
 pub mod api;
 pub mod auth;
@@ -10,5 +14,6 @@ pub mod domain;
 pub mod error;
 pub mod service;
 pub mod startup;
+pub mod state;
 pub mod telemetry;
 pub mod web;

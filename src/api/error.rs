@@ -172,25 +172,16 @@ impl ResponseError for ApiError {
 impl From<AppError> for ApiError {
     fn from(err: AppError) -> Self {
         match err {
-            AppError::Invalid { field, message } => ApiError::bad_request(field, message),
-            AppError::Forbidden => ApiError::expired(),
+            // The API names tokens by name: the only thing it does not find is a token name.
+            AppError::NotFound => ApiError::NotFound("token_name"),
+            // A token's only permission is its role's scopes.
+            AppError::Forbidden => ApiError::missing_manage_scope(),
             // The API's only unique name is a token's, which it calls `client_name`.
             AppError::Conflict { .. } => ApiError::Conflict("client_name"),
-            other => ApiError::Internal(other),
+            AppError::UnknownCredential => ApiError::unauthorized(),
+            AppError::Expired => ApiError::expired(),
+            AppError::AlreadyUsed => ApiError::Forbidden(Cow::Borrowed(ALREADY_USED)),
+            other @ (AppError::Db(_) | AppError::Internal(_)) => ApiError::Internal(other),
         }
-    }
-}
-
-impl From<diesel::result::Error> for ApiError {
-    fn from(err: diesel::result::Error) -> Self {
-        ApiError::Internal(AppError::Db(err))
-    }
-}
-
-impl From<actix_web::error::BlockingError> for ApiError {
-    fn from(err: actix_web::error::BlockingError) -> Self {
-        ApiError::Internal(AppError::Internal(anyhow::anyhow!(
-            "blocking task failed: {err}"
-        )))
     }
 }

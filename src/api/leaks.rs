@@ -4,40 +4,23 @@
 //! existed: every accepted report gets the same bytes, no sooner than a fixed floor, whatever the
 //! values were. Requests are limited per client address before any work is done.
 
+use crate::api::bearer::BearerToken;
 use crate::api::error::{ApiError, ErrorBody};
 use crate::api::{json, tokens};
-use crate::auth::bearer::BearerToken;
-use crate::auth::ratelimit::ClientLimiter;
-use crate::db::tokens::{find_active_by_digest, DeletedVia};
-use crate::domain::secret::{digest_of, parse_kind};
-use crate::domain::{Digest, SecretKind};
-use crate::error::AppError;
-use crate::service::{self, Actor, TokenKey};
-use crate::startup::AppState;
+use crate::auth::client_ip;
+use crate::service::leaks::{presented, MAX_VALUES};
+use crate::service;
+use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
-use std::collections::HashSet;
 use std::time::Duration;
 use utoipa::ToSchema;
-
-/// Most values one report may carry.
-pub const MAX_VALUES: usize = 100;
-/// Reports accepted per client address in `WINDOW`.
-pub const REQUESTS_PER_WINDOW: usize = 60;
-pub const WINDOW: Duration = Duration::from_secs(60);
 /// No accepted report is answered sooner, so that revoking a real token (a write) takes no longer,
 /// seen from outside, than looking up values that match nothing.
 pub const RESPONSE_FLOOR: Duration = Duration::from_millis(50);
-/// The actor the audit log and the deleted-tokens list name for a reported token: the reporter is anonymous.
-pub const REPORTER: &str = "leak report";
 /// `errorParams.field` of a refused (rate-limited) report.
 pub const LIMITED_FIELD: &str = "token";
-
-/// The limit of `REQUESTS_PER_WINDOW` reports a minute per client address.
-pub fn limiter() -> ClientLimiter {
-    ClientLimiter::new(REQUESTS_PER_WINDOW, WINDOW)
-}
 
 /// One leaked value, or a list of them: exactly one of the two fields.
 #[derive(Deserialize, ToSchema)]
@@ -106,9 +89,9 @@ pub async fn revoke_leaked(
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let started = tokio::time::Instant::now();
-    let client_ip = crate::web::client_ip(&req);
+    let client_ip = client_ip(&req);
     state
-        .leak_limiter
+        .leak_reports
         .admit(client_ip)
         .map_err(|retry_after| ApiError::TooManyRequests {
             field: LIMITED_FIELD,
@@ -117,77 +100,17 @@ pub async fn revoke_leaked(
     // Read only once the client is admitted: the limit comes before any work.
     let report: LeakReport = json::read(&req, payload).await?;
     let presented = presented(&report.values()?);
-    let actor = Actor {
-        account_id: None,
-        name: REPORTER.to_owned(),
-        issuer_email: String::new(),
-        client_ip: Some(client_ip.to_string()),
-    };
     if !presented.is_empty() {
-        revoke(&state, presented, actor).await?;
+        service::blocking(&state.tokens, move |tokens| {
+            tokens.revoke_leaked(&presented, client_ip)
+        })
+        .await?;
     }
     tokio::time::sleep_until(started + RESPONSE_FLOOR).await;
     json(
         StatusCode::ACCEPTED,
         &LeakReportAccepted { status: "accepted" },
     )
-}
-
-/// The digests of the well-formed values (checksum included), each once. Anything else cannot be a
-/// token and costs no lookup.
-fn presented(values: &[String]) -> Vec<(SecretKind, Digest)> {
-    let mut seen = HashSet::new();
-    values
-        .iter()
-        .map(|value| value.trim())
-        .filter_map(|value| parse_kind(value).ok().map(|kind| (kind, digest_of(value))))
-        .filter(|(_, digest)| seen.insert(*digest))
-        .collect()
-}
-
-/// Ends what the values name. Access tokens go through `AppState::delete_token`, so a cached
-/// verification ends with them; registration tokens are never cached.
-async fn revoke(
-    state: &web::Data<AppState>,
-    presented: Vec<(SecretKind, Digest)>,
-    actor: Actor,
-) -> Result<(), ApiError> {
-    let (pool, now) = (state.pool.clone(), state.clock.now_ms());
-    let reporter = actor.clone();
-    let found = web::block(move || -> Result<Vec<(String, String)>, AppError> {
-        let mut conn = pool.get()?;
-        let mut found = Vec::new();
-        for (kind, digest) in &presented {
-            match kind {
-                SecretKind::Access => {
-                    if let Some(token) = find_active_by_digest(&mut conn, digest)? {
-                        found.push((token.project_id, token.id));
-                    }
-                }
-                SecretKind::Registration => {
-                    service::revoke_leaked_registration(&mut conn, now, digest, &reporter)?;
-                }
-            }
-        }
-        Ok(found)
-    })
-    .await??;
-    for (project_id, token_id) in found {
-        match state
-            .delete_token(
-                project_id,
-                TokenKey::Id(token_id),
-                actor.clone(),
-                DeletedVia::LeakReport,
-            )
-            .await
-        {
-            // NotFound: deleted by someone else since the lookup, which is just as good.
-            Ok(_) | Err(AppError::NotFound) => {}
-            Err(err) => return Err(err.into()),
-        }
-    }
-    Ok(())
 }
 
 /// `DELETE /tokens/revoke-leaked` shares its path with the leak report; it deletes the token of that name.
@@ -208,7 +131,6 @@ pub async fn delete_named(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::SecretValue;
 
     fn report(token: Option<&str>, tokens: Option<Vec<&str>>) -> LeakReport {
         LeakReport {
@@ -245,29 +167,5 @@ mod tests {
             100
         );
         assert!(field(report(None, Some(vec!["x"; 101])).values()).starts_with("tokens: "));
-    }
-
-    #[test]
-    fn only_well_formed_values_are_looked_up_once_each() {
-        let access = SecretValue::generate(SecretKind::Access);
-        let registration = SecretValue::generate(SecretKind::Registration);
-        let mut tampered = access.expose().to_owned();
-        tampered.replace_range(10..11, if &tampered[10..11] == "a" { "b" } else { "a" });
-        let values = [
-            format!(" {}\n", access.expose()),
-            access.expose().to_owned(),
-            registration.expose().to_owned(),
-            tampered,
-            "mlpat_short".to_owned(),
-            String::new(),
-        ];
-        let found = presented(&values);
-        assert_eq!(
-            found,
-            [
-                (SecretKind::Access, access.digest()),
-                (SecretKind::Registration, registration.digest())
-            ]
-        );
     }
 }

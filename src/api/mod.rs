@@ -1,5 +1,6 @@
 //! The JSON API under `/api/v1` (SPEC §6), for the platform's client library and other programs.
 
+pub mod bearer;
 pub mod error;
 pub mod json;
 pub mod leaks;
@@ -7,14 +8,13 @@ pub mod openapi;
 pub mod register;
 pub mod tokens;
 
-use crate::auth::bearer::TokenExpiration;
-use crate::service::Actor;
+use bearer::TokenExpiration;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::middleware::{from_fn, Next};
-use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
+use actix_web::{web, HttpMessage, HttpResponse};
 use error::ApiError;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -89,12 +89,12 @@ async fn expiration_header(
             .headers()
             .contains_key(header::AUTHORIZATION) =>
         {
-            crate::auth::bearer::presented_expiry(response.request()).await
+            bearer::presented_expiry(response.request()).await
         }
         None => None,
     };
     if let Some(at) = expiration {
-        if let Ok(value) = HeaderValue::from_str(&crate::clock::rfc3339(at)) {
+        if let Ok(value) = HeaderValue::from_str(&at.rfc3339()) {
             response
                 .headers_mut()
                 .insert(HeaderName::from_static(EXPIRATION_HEADER), value);
@@ -144,15 +144,5 @@ impl From<crate::domain::TokenRole> for TokenType {
             crate::domain::TokenRole::User => TokenType::User,
             crate::domain::TokenRole::Admin => TokenType::Admin,
         }
-    }
-}
-
-/// The actor of a write made with `token`: its name in the audit log, the account behind it as issuer.
-pub fn actor_of(token: &crate::auth::token_cache::VerifiedToken, req: &HttpRequest) -> Actor {
-    Actor {
-        account_id: token.created_by_account_id.clone(),
-        name: token.name.clone(),
-        issuer_email: token.issuer_name.clone(),
-        client_ip: Some(crate::web::client_ip(req).to_string()),
     }
 }

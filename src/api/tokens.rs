@@ -1,16 +1,15 @@
 //! Access tokens seen from a program: who am I, the project's tokens, delete, renew and describe by name.
 
+use crate::api::bearer::BearerToken;
 use crate::api::error::{ApiError, ErrorBody};
 use crate::api::register::RefreshTokenResponse;
-use crate::api::{actor_of, json, secret_json, TokenType};
-use crate::auth::bearer::BearerToken;
-use crate::clock::rfc3339;
-use crate::db::tokens::{self, DeletedVia};
+use crate::api::{json, secret_json, TokenType};
+use crate::auth::client_ip;
+use crate::db::tokens::TokenRecord;
 use crate::domain::roles::SCOPE_MANAGE;
-use crate::domain::Description;
-use crate::error::AppError;
-use crate::service::{self, TokenKey};
-use crate::startup::AppState;
+use crate::domain::{DeletedVia, Description};
+use crate::service::{self, Actor, TokenKey, TokenStore};
+use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
@@ -80,7 +79,7 @@ pub async fn who_am_i(bearer: BearerToken) -> Result<HttpResponse, ApiError> {
             token_type: token.role.into(),
             issuer_name: &token.issuer_name,
             project_id: &token.project_id,
-            exp: token.expires_at.map(rfc3339),
+            exp: token.expires_at.map(|at| at.rfc3339()),
         },
     )
 }
@@ -103,16 +102,12 @@ pub async fn list(
     bearer: BearerToken,
 ) -> Result<HttpResponse, ApiError> {
     bearer.require_scope(SCOPE_MANAGE)?;
-    let pool = state.pool.clone();
     let project_id = bearer.token().project_id.clone();
-    let records = web::block(move || -> Result<_, AppError> {
-        let mut conn = pool.get()?;
-        Ok(tokens::all_active(&mut conn, &project_id)?)
-    })
-    .await??;
+    let records =
+        service::blocking(&state.tokens, move |tokens| tokens.all_active(&project_id)).await?;
     let tokens = records
         .into_iter()
-        .map(|record| token_info(&state, record))
+        .map(|record| token_info(&state.tokens, record))
         .collect();
     json(StatusCode::OK, &TokenList { tokens })
 }
@@ -157,38 +152,28 @@ async fn delete_named(
     name: String,
 ) -> Result<HttpResponse, ApiError> {
     bearer.require_scope(SCOPE_MANAGE)?;
-    let actor = actor_of(bearer.token(), &req);
+    let actor = Actor::token(bearer.token(), client_ip(&req));
     let project_id = bearer.token().project_id.clone();
-    state
-        .delete_token(project_id, TokenKey::Name(name), actor, DeletedVia::Api)
-        .await
-        .map_err(|err| match err {
-            AppError::NotFound => ApiError::NotFound("token_name"),
-            other => other.into(),
-        })?;
+    let key = TokenKey::Name(name);
+    service::blocking(&state.tokens, move |tokens| {
+        tokens.delete(&project_id, &key, &actor, DeletedVia::Api)
+    })
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// A token as `get_project_tokens_info` lists it, with uses not yet written to the database counted.
 /// A token as the API lists it; uses noted in memory and not yet written are newer than the database's.
-fn token_info(state: &AppState, record: crate::db::tokens::TokenRecord) -> TokenInfo {
-    let noted = state.last_used.peek(&record.id).map(|(at, _)| at);
+fn token_info(tokens: &TokenStore, record: TokenRecord) -> TokenInfo {
+    let noted = tokens.unwritten_use(&record.id).map(|(at, _)| at);
     TokenInfo {
-        token_type: record.role().into(),
-        created_at: rfc3339(record.created_at),
-        exp: record.expires_at.map(rfc3339),
-        last_used_at: record.last_used_at.max(noted).map(rfc3339),
+        token_type: record.role.into(),
+        created_at: record.created_at.rfc3339(),
+        exp: record.expires_at.map(|at| at.rfc3339()),
+        last_used_at: record.last_used_at.max(noted).map(|at| at.rfc3339()),
         id: record.id,
         name: record.name,
         issuer_name: record.issuer_name,
         description: record.description,
-    }
-}
-
-fn token_name_not_found(err: AppError) -> ApiError {
-    match err {
-        AppError::NotFound => ApiError::NotFound("token_name"),
-        other => other.into(),
     }
 }
 
@@ -217,22 +202,13 @@ pub async fn renew(
     name: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     bearer.require_scope(SCOPE_MANAGE)?;
-    let actor = actor_of(bearer.token(), &req);
+    let actor = Actor::token(bearer.token(), client_ip(&req));
     let project_id = bearer.token().project_id.clone();
-    let (secret, record) = state
-        .renew_token(project_id, TokenKey::Name(name.into_inner()), actor)
-        .await
-        .map_err(token_name_not_found)?;
-    secret_json(
-        StatusCode::OK,
-        &RefreshTokenResponse {
-            refresh_token: secret.expose().to_owned(),
-            token_type: record.role().into(),
-            expires_at: record.expires_at.map(rfc3339),
-            id: record.id,
-            name: record.name,
-        },
-    )
+    let key = TokenKey::Name(name.into_inner());
+    let (secret, record) =
+        service::blocking(&state.tokens, move |tokens| tokens.renew(&project_id, &key, &actor))
+            .await?;
+    secret_json(StatusCode::OK, &RefreshTokenResponse::new(&secret, record))
 }
 
 /// The changes a `PATCH` makes to a token.
@@ -307,21 +283,12 @@ async fn update_named(
         .ok_or_else(|| ApiError::bad_request("description", "is required"))?;
     let description = Description::parse(text.as_deref().unwrap_or(""))
         .map_err(|e| ApiError::bad_request("description", e))?;
-    let actor = actor_of(bearer.token(), &req);
+    let actor = Actor::token(bearer.token(), client_ip(&req));
     let project_id = bearer.token().project_id.clone();
-    let (pool, now) = (state.pool.clone(), state.clock.now_ms());
-    let record = web::block(move || {
-        let mut conn = pool.get()?;
-        service::set_description(
-            &mut conn,
-            now,
-            &project_id,
-            &TokenKey::Name(name),
-            description,
-            &actor,
-        )
+    let key = TokenKey::Name(name);
+    let record = service::blocking(&state.tokens, move |tokens| {
+        tokens.set_description(&project_id, &key, &description, &actor)
     })
-    .await?
-    .map_err(token_name_not_found)?;
-    json(StatusCode::OK, &token_info(&state, record))
+    .await?;
+    json(StatusCode::OK, &token_info(&state.tokens, record))
 }

@@ -4,8 +4,8 @@
 //! once a minute, and the server flushes everything when it stops. A failed write keeps the news for
 //! the next attempt; no request ever waits for it.
 
-use crate::db::{self, Pool};
-use crate::error::AppError;
+use crate::db::{self, Database, DbError};
+use crate::domain::Timestamp;
 use diesel::connection::SimpleConnection;
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -26,7 +26,7 @@ const FLUSH_BUSY_TIMEOUT_MS: u32 = 1_000;
 const NORMAL_BUSY_TIMEOUT_MS: u32 = 10_000;
 
 struct Usage {
-    at: i64,
+    at: Timestamp,
     /// Most recent first, distinct.
     ips: Vec<IpAddr>,
     /// Bumped by every use, so a write only clears what it actually wrote.
@@ -44,7 +44,7 @@ impl Usage {
 /// One token's news, as handed to the database.
 struct Pending {
     token_id: String,
-    at: i64,
+    at: Timestamp,
     ips: Vec<IpAddr>,
     version: u64,
 }
@@ -57,12 +57,12 @@ pub struct LastUsedRecorder {
 }
 
 impl LastUsedRecorder {
-    /// Notes a use of `token_id` at `at_ms` from `ip`. Allocation-free once the token is known.
-    pub fn record(&self, token_id: &str, at_ms: i64, ip: IpAddr) {
+    /// Notes a use of `token_id` at `at` from `ip`. Allocation-free once the token is known.
+    pub fn record(&self, token_id: &str, at: Timestamp, ip: IpAddr) {
         let mut usage = self.usage.lock().unwrap_or_else(|e| e.into_inner());
         match usage.get_mut(token_id) {
             Some(entry) => {
-                entry.at = entry.at.max(at_ms);
+                entry.at = entry.at.max(at);
                 if entry.ips.first() != Some(&ip) {
                     entry.ips.retain(|known| *known != ip);
                     entry.ips.insert(0, ip);
@@ -76,7 +76,7 @@ impl LastUsedRecorder {
                 usage.insert(
                     token_id.to_owned(),
                     Usage {
-                        at: at_ms,
+                        at,
                         ips,
                         version: 1,
                         written_version: 0,
@@ -88,7 +88,7 @@ impl LastUsedRecorder {
     }
 
     /// The last use noted in memory (possibly not yet written): time and addresses, most recent first.
-    pub fn peek(&self, token_id: &str) -> Option<(i64, Vec<IpAddr>)> {
+    pub fn peek(&self, token_id: &str) -> Option<(Timestamp, Vec<IpAddr>)> {
         let usage = self.usage.lock().unwrap_or_else(|e| e.into_inner());
         usage.get(token_id).map(|u| (u.at, u.ips.clone()))
     }
@@ -101,17 +101,17 @@ impl LastUsedRecorder {
     }
 
     /// Writes the news of due tokens (every token with news when `all`) and returns how many were written.
-    /// Blocking: call it from `web::block` or a blocking task.
-    pub fn flush(&self, pool: &Pool, all: bool) -> Result<usize, AppError> {
+    /// Blocking: call it from the blocking pool.
+    pub fn flush(&self, db: &Database, all: bool) -> Result<usize, DbError> {
         let _one_at_a_time = self.flushing.lock().unwrap_or_else(|e| e.into_inner());
         let pending = self.due(all);
         if pending.is_empty() {
             self.forget_idle();
             return Ok(0);
         }
-        let mut conn = pool.get()?;
+        let mut conn = db.conn()?;
         conn.batch_execute(&format!("PRAGMA busy_timeout = {FLUSH_BUSY_TIMEOUT_MS};"))?;
-        let written = crate::db::pool::immediate(&mut conn, |conn| -> Result<(), AppError> {
+        let written = db.write_on(&mut conn, |conn| -> Result<(), DbError> {
             for news in &pending {
                 let Some((stored_at, stored_ips)) = db::last_used::get(conn, &news.token_id)?
                 else {
@@ -198,17 +198,16 @@ pub fn recent_ips(recent: &[IpAddr], stored: &str) -> Vec<String> {
 }
 
 /// The background writer: wakes every few seconds and writes what is due, off the request path.
-pub async fn run_flusher(state: actix_web::web::Data<crate::startup::AppState>) {
+pub async fn run_flusher(recorder: std::sync::Arc<LastUsedRecorder>, db: Database) {
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        if !state.last_used.has_due(false) {
+        if !recorder.has_due(false) {
             continue;
         }
-        let worker = state.clone();
-        let result =
-            tokio::task::spawn_blocking(move || worker.last_used.flush(&worker.pool, false)).await;
+        let (recorder, db) = (recorder.clone(), db.clone());
+        let result = tokio::task::spawn_blocking(move || recorder.flush(&db, false)).await;
         match result {
             Ok(Ok(_)) => {}
             Ok(Err(err)) => {
@@ -236,10 +235,10 @@ mod tests {
         .iter()
         .enumerate()
         {
-            rec.record("t", i as i64, ip(a));
+            rec.record("t", Timestamp::from_ms(i as i64), ip(a));
         }
         let (at, ips) = rec.peek("t").unwrap();
-        assert_eq!(at, 6);
+        assert_eq!(at.as_ms(), 6);
         let ips: Vec<String> = ips.iter().map(ToString::to_string).collect();
         assert_eq!(ips, ["6.6.6.6", "5.5.5.5", "4.4.4.4", "3.3.3.3", "1.1.1.1"]);
     }
@@ -247,9 +246,9 @@ mod tests {
     #[test]
     fn time_never_goes_back() {
         let rec = LastUsedRecorder::default();
-        rec.record("t", 10, ip("1.1.1.1"));
-        rec.record("t", 5, ip("1.1.1.1"));
-        assert_eq!(rec.peek("t").unwrap().0, 10);
+        rec.record("t", Timestamp::from_ms(10), ip("1.1.1.1"));
+        rec.record("t", Timestamp::from_ms(5), ip("1.1.1.1"));
+        assert_eq!(rec.peek("t").unwrap().0.as_ms(), 10);
     }
 
     #[test]
@@ -267,12 +266,12 @@ mod tests {
     #[test]
     fn a_written_token_is_not_due_again_within_a_minute_unless_all() {
         let rec = LastUsedRecorder::default();
-        rec.record("t", 1, ip("1.1.1.1"));
+        rec.record("t", Timestamp::from_ms(1), ip("1.1.1.1"));
         assert!(rec.has_due(false));
         let pending = rec.due(false);
         rec.mark_written(&pending);
         assert!(!rec.has_due(true));
-        rec.record("t", 2, ip("1.1.1.1"));
+        rec.record("t", Timestamp::from_ms(2), ip("1.1.1.1"));
         assert!(!rec.has_due(false), "written less than a minute ago");
         assert!(rec.has_due(true));
     }
@@ -280,9 +279,9 @@ mod tests {
     #[test]
     fn a_use_during_a_write_stays_dirty() {
         let rec = LastUsedRecorder::default();
-        rec.record("t", 1, ip("1.1.1.1"));
+        rec.record("t", Timestamp::from_ms(1), ip("1.1.1.1"));
         let pending = rec.due(true);
-        rec.record("t", 2, ip("2.2.2.2"));
+        rec.record("t", Timestamp::from_ms(2), ip("2.2.2.2"));
         rec.mark_written(&pending);
         assert!(rec.has_due(true));
     }

@@ -1,6 +1,8 @@
-//! Who is calling: console sessions with CSRF, API bearer tokens (verified through an exact cache), account passwords, login rate limits, last use of tokens.
+//! Who is calling and what they may spend: console sessions with CSRF, the ended-session list, account
+//! passwords, the exact verification cache of access tokens, request limits, last use of tokens, the
+//! client's address. Mechanisms only: the use cases that combine them live in `service`.
 
-pub mod bearer;
+pub mod client;
 pub mod csrf;
 pub mod ended_sessions;
 pub mod last_used;
@@ -9,4 +11,5 @@ pub mod ratelimit;
 pub mod session;
 pub mod token_cache;
 
+pub use client::client_ip;
 pub use session::{CurrentUser, TypedSession};

@@ -2,6 +2,7 @@
 
 use actix_session::{Session, SessionExt};
 use actix_web::dev::Payload;
+use crate::domain::Timestamp;
 use actix_web::{FromRequest, HttpRequest};
 use base64::Engine as _;
 use std::future::{ready, Ready};
@@ -38,7 +39,7 @@ impl TypedSession {
     pub fn log_in(
         &self,
         user: &CurrentUser,
-        now_ms: i64,
+        now: Timestamp,
     ) -> Result<(), actix_session::SessionInsertError> {
         let last_project: Option<String> = self.last_project();
         // `purge` would be final for this response; clear + renew gives a fresh cookie with new state.
@@ -48,7 +49,7 @@ impl TypedSession {
         self.0.insert(EMAIL, &user.email)?;
         self.0.insert(SESSION_ID, random_token())?;
         self.0.insert(CSRF, random_token())?;
-        self.0.insert(SEEN, now_ms)?;
+        self.0.insert(SEEN, now.as_ms())?;
         if let Some(project) = last_project {
             self.0.insert(LAST_PROJECT, project)?;
         }
@@ -60,7 +61,8 @@ impl TypedSession {
     }
 
     /// The signed-in account, if the session has one that is not past its inactivity limit.
-    pub fn user(&self, now_ms: i64) -> Option<CurrentUser> {
+    pub fn user(&self, now: Timestamp) -> Option<CurrentUser> {
+        let now_ms = now.as_ms();
         let account_id: String = self.0.get(ACCOUNT_ID).ok()??;
         let email: String = self.0.get(EMAIL).ok()??;
         let seen: i64 = self.0.get(SEEN).ok()??;

@@ -1,13 +1,13 @@
 //! Verified access tokens kept in memory, so a request with a known token needs neither SQL nor a thread hop.
 //!
 //! The cache must be exact: a token that is deleted or renewed stops working on its very next request.
-//! Every path that revokes a token calls [`TokenCache::invalidate`] (through `AppState::token_revoked`)
-//! after its transaction commits. A lookup that missed reads the generation before it queries the
+//! The cache is owned by `service::TokenStore`, whose delete and renew call [`TokenCache::invalidate`]
+//! after their transaction commits; nothing else can change a token. A lookup that missed reads the generation before it queries the
 //! database and inserts its result only if no invalidation happened meanwhile, so a row read just
 //! before a deletion can never be cached after it.
 
 use crate::db::tokens::TokenRecord;
-use crate::domain::{Digest, TokenRole};
+use crate::domain::{Digest, Timestamp, TokenRole};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
@@ -31,12 +31,12 @@ pub struct VerifiedToken {
     pub role: TokenRole,
     pub issuer_name: String,
     pub created_by_account_id: Option<String>,
-    pub expires_at: Option<i64>,
+    pub expires_at: Option<Timestamp>,
 }
 
 impl VerifiedToken {
-    pub fn is_expired(&self, now_ms: i64) -> bool {
-        self.expires_at.is_some_and(|at| at <= now_ms)
+    pub fn is_expired(&self, now: Timestamp) -> bool {
+        self.expires_at.is_some_and(|at| at <= now)
     }
 }
 
@@ -46,7 +46,7 @@ impl From<&TokenRecord> for VerifiedToken {
             id: record.id.clone(),
             project_id: record.project_id.clone(),
             name: record.name.clone(),
-            role: record.role(),
+            role: record.role,
             issuer_name: record.issuer_name.clone(),
             created_by_account_id: record.created_by_account_id.clone(),
             expires_at: record.expires_at,

@@ -11,8 +11,9 @@
 //! `admin.txt` (the `writes` ADMIN token) and `ids.env` (project ids as shell assignments). These are
 //! throwaway secrets of a throwaway database, written only where the caller asked; nothing is logged.
 
-use crate::db::{self, Pool};
-use crate::domain::{Description, TokenName, TokenRole};
+use crate::db::{self, Database};
+use crate::domain::{Authority, Description, MemberRole, Timestamp, TokenName, TokenRole, Ttl};
+use crate::error::AppError;
 use crate::service::{self, Actor, NewTokenSpec};
 use anyhow::{bail, Context};
 use std::io::Write;
@@ -46,7 +47,7 @@ pub struct BenchSeedArgs {
 }
 
 /// Seeds an empty database; returns a one-line summary.
-pub fn run(pool: &Pool, args: &BenchSeedArgs) -> anyhow::Result<String> {
+pub fn run(db: &Database, args: &BenchSeedArgs) -> anyhow::Result<String> {
     let bulk = args
         .tokens
         .checked_sub(args.big + args.small + args.fifty + 1)
@@ -54,19 +55,15 @@ pub fn run(pool: &Pool, args: &BenchSeedArgs) -> anyhow::Result<String> {
     if bulk < args.sample {
         bail!("the bulk project ({bulk} tokens) is smaller than --sample");
     }
-    let mut conn = pool.get()?;
-    if db::accounts::count(&mut conn)? > 0 {
+    if db::accounts::count(&mut *db.conn()?)? > 0 {
         bail!("bench-seed fills an empty database only");
     }
     let started = Instant::now();
     let password = super::read_password()?;
-    let account_id = super::create_user(pool, EMAIL, Some("Bench"), &password)?;
-    let actor = Actor {
-        account_id: Some(account_id),
-        name: EMAIL.into(),
-        issuer_email: EMAIL.into(),
-        client_ip: None,
-    };
+    let account_id = super::create_user(db, EMAIL, Some("Bench"), &password)?;
+    let actor = Actor::member(&account_id, EMAIL, MemberRole::Owner, None);
+    debug_assert_eq!(actor.authority, Authority::Member(MemberRole::Owner));
+    let ninety_days = Ttl::from_secs(90 * 86_400);
 
     let mut ids = String::new();
     let mut sample = Vec::with_capacity(args.sample);
@@ -78,7 +75,7 @@ pub fn run(pool: &Pool, args: &BenchSeedArgs) -> anyhow::Result<String> {
         ("writes", 1),
         ("bulk", bulk),
     ] {
-        let id = super::create_project(pool, project, EMAIL)?;
+        let id = super::create_project(db, project, EMAIL)?;
         ids.push_str(&format!("{}_ID={id}\n", project.to_uppercase()));
         let role = if project == "writes" {
             TokenRole::Admin
@@ -90,19 +87,21 @@ pub fn run(pool: &Pool, args: &BenchSeedArgs) -> anyhow::Result<String> {
         let mut made = 0;
         while made < count {
             let end = (made + BATCH).min(count);
-            conn.immediate_transaction(|conn| -> anyhow::Result<()> {
+            // One transaction a batch, through the same insert as every creation.
+            db.write(|tx| -> Result<(), AppError> {
                 for i in made..end {
                     let spec = NewTokenSpec {
                         project_id: id.clone(),
-                        name: TokenName::parse(&format!("{project}-{i:06}"))?,
+                        name: TokenName::parse(&format!("{project}-{i:06}"))
+                            .map_err(|e| AppError::Internal(e.into()))?,
                         role,
                         description: Description::none(),
                         // Every other token expires, so verification answers both with and without
                         // the expiration header.
-                        lifetime_secs: (i % 2 == 0).then_some(90 * 86_400),
+                        lifetime: ninety_days.filter(|_| i % 2 == 0),
                     };
-                    let (secret, _) =
-                        service::insert_token(conn, base + i as i64 * 1000, &spec, &actor)?;
+                    let at = Timestamp::from_ms(base + i as i64 * 1000);
+                    let (secret, _) = service::tokens::insert(tx, at, &spec, &actor)?;
                     if project == "writes" {
                         admin = Some(secret.expose().to_owned());
                     } else if project == "bulk" && sample.len() < args.sample {

@@ -2,17 +2,18 @@
 
 mod bench_seed;
 
-use crate::clock::{Clock, SystemClock};
+use crate::clock::{SharedClock, SystemClock};
 use crate::config::Settings;
-use crate::db::{self, Pool};
-use crate::domain::{Description, Email, MemberRole, TokenName, TokenRole, Ttl};
+use crate::db::Database;
+use crate::domain::{Authority, Description, Email, MemberRole, ProjectName, TokenName, TokenRole, Ttl};
 use crate::error::AppError;
-use crate::service::{self, Actor, NewTokenSpec};
+use crate::service::{Accounts, NewTokenSpec, Projects, TokenStore};
 use anyhow::{anyhow, bail, Context};
 use clap::{Parser, Subcommand};
 use secrecy::SecretString;
 use std::io::BufRead;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -142,19 +143,19 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
 }
 
 fn admin(settings: &Settings, command: Command) -> anyhow::Result<()> {
-    let pool = db::pool::open(&settings.database_path(), 2)?;
+    let db = Database::open(&settings.database_path(), 2)?;
     let out = match command {
         Command::Serve => unreachable!("handled by run"),
-        Command::BenchSeed(args) => bench_seed::run(&pool, &args)?,
+        Command::BenchSeed(args) => bench_seed::run(&db, &args)?,
         Command::User {
             command: UserCommand::Create { email, name, .. },
         } => {
             let password = read_password()?;
-            create_user(&pool, &email, name.as_deref(), &password)?
+            create_user(&db, &email, name.as_deref(), &password)?
         }
         Command::Project {
             command: ProjectCommand::Create { name, owner },
-        } => create_project(&pool, &name, &owner)?,
+        } => create_project(&db, &name, &owner)?,
         Command::Member {
             command:
                 MemberCommand::Add {
@@ -162,7 +163,7 @@ fn admin(settings: &Settings, command: Command) -> anyhow::Result<()> {
                     email,
                     role,
                 },
-        } => add_member(&pool, &project, &email, &role)?,
+        } => add_member(&db, &project, &email, &role)?,
         Command::Token {
             command:
                 TokenCommand::Create {
@@ -174,7 +175,7 @@ fn admin(settings: &Settings, command: Command) -> anyhow::Result<()> {
                     description,
                 },
         } => create_token(
-            &pool,
+            &db,
             &project,
             &name,
             &role,
@@ -185,6 +186,10 @@ fn admin(settings: &Settings, command: Command) -> anyhow::Result<()> {
     };
     println!("{out}");
     Ok(())
+}
+
+fn clock() -> SharedClock {
+    Arc::new(SystemClock)
 }
 
 /// One line of standard input, without its line ending.
@@ -203,87 +208,55 @@ fn read_password() -> anyhow::Result<SecretString> {
 }
 
 pub fn create_user(
-    pool: &Pool,
+    db: &Database,
     email: &str,
     name: Option<&str>,
     password: &SecretString,
 ) -> anyhow::Result<String> {
     let email = Email::parse(email).map_err(|e| anyhow!("--email: {e}"))?;
-    let display_name = name
-        .map(str::trim)
-        .filter(|n| !n.is_empty())
-        .unwrap_or(email.as_str());
-    let hash = crate::auth::password::hash(password)?;
-    let id = uuid::Uuid::new_v4().to_string();
-    let mut conn = pool.get()?;
-    db::accounts::insert(
-        &mut conn,
-        &db::accounts::NewAccount {
-            id: &id,
-            email: email.as_str(),
-            display_name,
-            password_hash: &hash,
-            created_at: SystemClock.now_ms(),
-        },
-    )
-    .map_err(|e| match crate::error::is_unique_violation(&e) {
-        true => anyhow!("an account with email {email} already exists"),
-        false => e.into(),
-    })?;
-    Ok(id)
+    let accounts = Accounts::open(db.clone(), clock())?;
+    accounts
+        .create_user(&email, name, password)
+        .map_err(|e| match e {
+            AppError::Conflict { .. } => anyhow!("an account with email {email} already exists"),
+            other => anyhow!(other),
+        })
 }
 
-fn find_account(
-    conn: &mut diesel::SqliteConnection,
-    email: &str,
-) -> anyhow::Result<db::accounts::Account> {
+/// The account with `email`, for a flag's message when there is none.
+fn find_account(projects: &Projects, email: &str) -> anyhow::Result<crate::db::accounts::Account> {
     let email = Email::parse(email).map_err(|e| anyhow!("{e}"))?;
-    db::accounts::find_by_email(conn, email.as_str())?
-        .ok_or_else(|| anyhow!("no account with email {email}"))
+    projects.account(&email).map_err(|e| match e {
+        AppError::NotFound => anyhow!("no account with email {email}"),
+        other => anyhow!(other),
+    })
 }
 
-fn find_project(
-    conn: &mut diesel::SqliteConnection,
-    key: &str,
-) -> anyhow::Result<db::projects::Project> {
-    db::projects::find_by_id_or_name(conn, key)?
-        .ok_or_else(|| anyhow!("no project with id or name {key:?}"))
+fn find_project(projects: &Projects, key: &str) -> anyhow::Result<crate::db::projects::Project> {
+    projects.find(key).map_err(|e| match e {
+        AppError::NotFound => anyhow!("no project with id or name {key:?}"),
+        other => anyhow!(other),
+    })
 }
 
-pub fn create_project(pool: &Pool, name: &str, owner: &str) -> anyhow::Result<String> {
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
-        bail!("--name: a project name is 1 to 100 characters with no control characters");
-    }
-    let mut conn = pool.get()?;
-    let owner = find_account(&mut conn, owner).context("--owner")?;
-    let id = uuid::Uuid::new_v4().to_string();
-    let now = SystemClock.now_ms();
-    conn.immediate_transaction(|conn| -> anyhow::Result<()> {
-        db::projects::insert(conn, &id, name, now).map_err(|e| {
-            match crate::error::is_unique_violation(&e) {
-                true => anyhow!("a project named {name:?} already exists"),
-                false => e.into(),
-            }
-        })?;
-        db::projects::upsert_member(conn, &id, &owner.id, MemberRole::Owner, now)?;
-        Ok(())
-    })?;
-    Ok(id)
+pub fn create_project(db: &Database, name: &str, owner: &str) -> anyhow::Result<String> {
+    let name = ProjectName::parse(name).map_err(|e| anyhow!("--name: {e}"))?;
+    let projects = Projects::new(db.clone(), clock());
+    let owner = find_account(&projects, owner).context("--owner")?;
+    let owner = Email::parse(&owner.email).map_err(|e| anyhow!("{e}"))?;
+    projects.create(&name, &owner).map_err(|e| match e {
+        AppError::Conflict { .. } => anyhow!("a project named {:?} already exists", name.as_str()),
+        other => anyhow!(other),
+    })
 }
 
-pub fn add_member(pool: &Pool, project: &str, email: &str, role: &str) -> anyhow::Result<String> {
+pub fn add_member(db: &Database, project: &str, email: &str, role: &str) -> anyhow::Result<String> {
     let role: MemberRole = role.parse().map_err(|e| anyhow!("--role: {e}"))?;
-    let mut conn = pool.get()?;
-    let project = find_project(&mut conn, project)?;
-    let account = find_account(&mut conn, email).context("--email")?;
-    db::projects::upsert_member(
-        &mut conn,
-        &project.id,
-        &account.id,
-        role,
-        SystemClock.now_ms(),
-    )?;
+    let projects = Projects::new(db.clone(), clock());
+    let project = find_project(&projects, project)?;
+    let account = find_account(&projects, email).context("--email")?;
+    let email = Email::parse(&account.email).map_err(|e| anyhow!("{e}"))?;
+    let (project, account) = projects.add_member(&project.id, &email, role)?;
     Ok(format!(
         "{} is now {} of project {}",
         account.email, role, project.name
@@ -291,7 +264,7 @@ pub fn add_member(pool: &Pool, project: &str, email: &str, role: &str) -> anyhow
 }
 
 pub fn create_token(
-    pool: &Pool,
+    db: &Database,
     project: &str,
     name: &str,
     role: &str,
@@ -309,53 +282,50 @@ pub fn create_token(
                 .map_err(|e| anyhow!("--expires-in {e}"))
         })
         .transpose()?;
-    let mut conn = pool.get()?;
-    let project = find_project(&mut conn, project)?;
-    let (account_id, email) = match as_email {
+    let projects = Projects::new(db.clone(), clock());
+    let project = find_project(&projects, project)?;
+    let actor = match as_email {
         Some(email) => {
-            let account = find_account(&mut conn, email).context("--as")?;
-            let member = db::projects::member_role(&mut conn, &project.id, &account.id)?
-                .ok_or_else(|| {
-                    anyhow!(
-                        "--as: {} is not a member of project {}",
-                        account.email,
-                        project.name
-                    )
-                })?;
-            if !member.can_create(role) {
-                bail!(
-                    "--as: a {member} of the project may not create {} token",
-                    match role {
-                        TokenRole::User => "a User",
-                        TokenRole::Admin => "an Administrator",
-                    }
-                );
-            }
-            (account.id, account.email)
+            let account = find_account(&projects, email).context("--as")?;
+            let member = projects.role_of(&project.id, &account)?.ok_or_else(|| {
+                anyhow!(
+                    "--as: {} is not a member of project {}",
+                    account.email,
+                    project.name
+                )
+            })?;
+            crate::service::Actor::member(&account.id, &account.email, member, None)
         }
-        None => db::projects::first_owner(&mut conn, &project.id)?
+        None => projects
+            .first_owner(&project.id)?
             .ok_or_else(|| anyhow!("project {} has no owner; pass --as", project.name))?,
     };
+    if !actor.authority.may_create(role) {
+        let Authority::Member(member) = actor.authority else {
+            unreachable!("the command line acts as a member")
+        };
+        bail!(
+            "--as: a {member} of the project may not create {} token",
+            match role {
+                TokenRole::User => "a User",
+                TokenRole::Admin => "an Administrator",
+            }
+        );
+    }
     let spec = NewTokenSpec {
         project_id: project.id.clone(),
         name,
         role,
         description,
-        lifetime_secs: lifetime.map(|t| t.as_secs() as i64),
+        lifetime,
     };
-    let actor = Actor {
-        account_id: Some(account_id),
-        name: email.clone(),
-        issuer_email: email,
-        client_ip: None,
-    };
-    let (secret, _) = service::create_token(&mut conn, SystemClock.now_ms(), &spec, &actor)
-        .map_err(|e| match e {
-            AppError::Conflict { .. } => anyhow!(
-                "--name: an active token of this project is already named {:?}",
-                spec.name.as_str()
-            ),
-            other => anyhow!(other),
-        })?;
+    let tokens = TokenStore::new(db.clone(), clock());
+    let (secret, _) = tokens.create(&spec, &actor).map_err(|e| match e {
+        AppError::Conflict { .. } => anyhow!(
+            "--name: an active token of this project is already named {:?}",
+            spec.name.as_str()
+        ),
+        other => anyhow!(other),
+    })?;
     Ok(secret.expose().to_owned())
 }

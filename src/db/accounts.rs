@@ -1,8 +1,9 @@
 //! Accounts: people who log in to the console.
 
 use crate::db::schema::accounts;
+use crate::db::Conn;
+use crate::domain::Timestamp;
 use diesel::prelude::*;
-use diesel::sqlite::SqliteConnection;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = accounts)]
@@ -11,7 +12,7 @@ pub struct Account {
     pub email: String,
     pub display_name: String,
     pub password_hash: String,
-    pub created_at: i64,
+    pub created_at: Timestamp,
 }
 
 #[derive(Insertable)]
@@ -21,10 +22,10 @@ pub struct NewAccount<'a> {
     pub email: &'a str,
     pub display_name: &'a str,
     pub password_hash: &'a str,
-    pub created_at: i64,
+    pub created_at: Timestamp,
 }
 
-pub fn insert(conn: &mut SqliteConnection, account: &NewAccount<'_>) -> QueryResult<()> {
+pub fn insert(conn: &mut Conn, account: &NewAccount<'_>) -> QueryResult<()> {
     diesel::insert_into(accounts::table)
         .values(account)
         .execute(conn)
@@ -32,7 +33,7 @@ pub fn insert(conn: &mut SqliteConnection, account: &NewAccount<'_>) -> QueryRes
 }
 
 /// Looks an account up by email; the column compares case-insensitively.
-pub fn find_by_email(conn: &mut SqliteConnection, email: &str) -> QueryResult<Option<Account>> {
+pub fn find_by_email(conn: &mut Conn, email: &str) -> QueryResult<Option<Account>> {
     accounts::table
         .filter(accounts::email.eq(email))
         .select(Account::as_select())
@@ -40,7 +41,7 @@ pub fn find_by_email(conn: &mut SqliteConnection, email: &str) -> QueryResult<Op
         .optional()
 }
 
-pub fn find_by_id(conn: &mut SqliteConnection, id: &str) -> QueryResult<Option<Account>> {
+pub fn find_by_id(conn: &mut Conn, id: &str) -> QueryResult<Option<Account>> {
     accounts::table
         .find(id)
         .select(Account::as_select())
@@ -48,6 +49,6 @@ pub fn find_by_id(conn: &mut SqliteConnection, id: &str) -> QueryResult<Option<A
         .optional()
 }
 
-pub fn count(conn: &mut SqliteConnection) -> QueryResult<i64> {
+pub fn count(conn: &mut Conn) -> QueryResult<i64> {
     accounts::table.count().get_result(conn)
 }

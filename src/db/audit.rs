@@ -2,8 +2,10 @@
 
 use crate::db::schema::audit_events as a;
 use diesel::prelude::*;
+use crate::db::Conn;
+use crate::domain::Timestamp;
 use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
-use diesel::sqlite::{Sqlite, SqliteConnection};
+use diesel::sqlite::Sqlite;
 
 /// Event names of SPEC §9.
 pub mod event {
@@ -40,7 +42,7 @@ pub struct AuditEvent {
     pub target: Option<String>,
     pub client_ip: Option<String>,
     pub detail: Option<String>,
-    pub created_at: i64,
+    pub created_at: Timestamp,
 }
 
 #[derive(Debug, Default, Insertable)]
@@ -53,10 +55,10 @@ pub struct NewAuditEvent<'a> {
     pub target: Option<&'a str>,
     pub client_ip: Option<&'a str>,
     pub detail: Option<&'a str>,
-    pub created_at: i64,
+    pub created_at: Timestamp,
 }
 
-pub fn record(conn: &mut SqliteConnection, event: &NewAuditEvent<'_>) -> QueryResult<()> {
+pub fn record(conn: &mut Conn, event: &NewAuditEvent<'_>) -> QueryResult<()> {
     diesel::insert_into(a::table)
         .values(event)
         .execute(conn)
@@ -116,7 +118,7 @@ fn project_log_query<'q>(
 /// One page of a project's audit log, newest first, and how many events it holds in all: the project's own
 /// events and the logins of its current members (never another project's events); with `event`, only those.
 pub fn for_project(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     project_id: &str,
     event: Option<&str>,
     offset: i64,
@@ -141,8 +143,8 @@ mod tests {
     use diesel::connection::SimpleConnection;
     use diesel_migrations::MigrationHarness;
 
-    fn database() -> SqliteConnection {
-        let mut conn = SqliteConnection::establish(":memory:").unwrap();
+    fn database() -> Conn {
+        let mut conn = Conn::establish(":memory:").unwrap();
         conn.batch_execute("PRAGMA foreign_keys = ON;").unwrap();
         conn.run_pending_migrations(crate::db::pool::MIGRATIONS)
             .unwrap();
@@ -154,19 +156,20 @@ mod tests {
                     email,
                     display_name: email,
                     password_hash: "-",
-                    created_at: 0,
+                    created_at: Timestamp::from_ms(0),
                 },
             )
             .unwrap();
         }
-        projects::insert(&mut conn, "p-a", "a", 0).unwrap();
-        projects::insert(&mut conn, "p-b", "b", 0).unwrap();
-        projects::upsert_member(&mut conn, "p-a", "a-member", MemberRole::Member, 0).unwrap();
-        projects::upsert_member(&mut conn, "p-b", "a-outsider", MemberRole::Owner, 0).unwrap();
+        let zero = Timestamp::from_ms(0);
+        projects::insert(&mut conn, "p-a", "a", zero).unwrap();
+        projects::insert(&mut conn, "p-b", "b", zero).unwrap();
+        projects::upsert_member(&mut conn, "p-a", "a-member", MemberRole::Member, zero).unwrap();
+        projects::upsert_member(&mut conn, "p-b", "a-outsider", MemberRole::Owner, zero).unwrap();
         conn
     }
 
-    fn add(conn: &mut SqliteConnection, project: Option<&str>, account: &str, name: &str, at: i64) {
+    fn add(conn: &mut Conn, project: Option<&str>, account: &str, name: &str, at: i64) {
         record(
             conn,
             &NewAuditEvent {
@@ -174,7 +177,7 @@ mod tests {
                 account_id: Some(account),
                 event: name,
                 actor: account,
-                created_at: at,
+                created_at: Timestamp::from_ms(at),
                 ..NewAuditEvent::default()
             },
         )
@@ -183,7 +186,7 @@ mod tests {
 
     fn names(rows: &[AuditEvent]) -> Vec<(&str, i64)> {
         rows.iter()
-            .map(|e| (e.event.as_str(), e.created_at))
+            .map(|e| (e.event.as_str(), e.created_at.as_ms()))
             .collect()
     }
 
@@ -239,7 +242,7 @@ mod tests {
         let (rows, total) = for_project(&mut conn, "p-a", None, 10, 5).unwrap();
         assert_eq!(total, 14);
         assert_eq!(rows.len(), 4);
-        assert_eq!(rows[0].created_at, 1, "ids descend across both branches");
+        assert_eq!(rows[0].created_at.as_ms(), 1, "ids descend across both branches");
 
         let (rows, total) = for_project(&mut conn, "p-a", Some(event::LOGIN_FAILED), 0, 5).unwrap();
         assert_eq!(total, 7);
@@ -272,7 +275,7 @@ mod tests {
         detail: String,
     }
 
-    fn plan(conn: &mut SqliteConnection, sql: &str, event: Option<&str>) -> String {
+    fn plan(conn: &mut Conn, sql: &str, event: Option<&str>) -> String {
         project_log_query(&format!("EXPLAIN QUERY PLAN {sql}"), "p-a", event, 0, 50)
             .load::<PlanStep>(conn)
             .unwrap()

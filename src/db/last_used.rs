@@ -1,14 +1,15 @@
 //! The "last used" columns of access tokens, written in batches by the last-use recorder.
 
 use crate::db::schema::access_tokens as t;
+use crate::db::Conn;
+use crate::domain::Timestamp;
 use diesel::prelude::*;
-use diesel::sqlite::SqliteConnection;
 
 /// What the database holds about a token's last use: time and addresses (comma-separated, most recent first).
 pub fn get(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     token_id: &str,
-) -> QueryResult<Option<(Option<i64>, String)>> {
+) -> QueryResult<Option<(Option<Timestamp>, String)>> {
     t::table
         .find(token_id)
         .select((t::last_used_at, t::last_used_ips))
@@ -16,7 +17,7 @@ pub fn get(
         .optional()
 }
 
-pub fn set(conn: &mut SqliteConnection, token_id: &str, at: i64, ips: &str) -> QueryResult<()> {
+pub fn set(conn: &mut Conn, token_id: &str, at: Timestamp, ips: &str) -> QueryResult<()> {
     diesel::update(t::table.find(token_id))
         .set((t::last_used_at.eq(at), t::last_used_ips.eq(ips)))
         .execute(conn)

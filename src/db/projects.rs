@@ -1,16 +1,16 @@
 //! Projects and their memberships.
 
 use crate::db::schema::{accounts, memberships, projects};
-use crate::domain::MemberRole;
+use crate::db::Conn;
+use crate::domain::{MemberRole, Timestamp};
 use diesel::prelude::*;
-use diesel::sqlite::SqliteConnection;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = projects)]
 pub struct Project {
     pub id: String,
     pub name: String,
-    pub created_at: i64,
+    pub created_at: Timestamp,
 }
 
 /// A project as one account sees it: with that account's role.
@@ -20,7 +20,7 @@ pub struct ProjectAccess {
     pub role: MemberRole,
 }
 
-pub fn insert(conn: &mut SqliteConnection, id: &str, name: &str, now: i64) -> QueryResult<()> {
+pub fn insert(conn: &mut Conn, id: &str, name: &str, now: Timestamp) -> QueryResult<()> {
     diesel::insert_into(projects::table)
         .values((
             projects::id.eq(id),
@@ -32,7 +32,7 @@ pub fn insert(conn: &mut SqliteConnection, id: &str, name: &str, now: i64) -> Qu
 }
 
 /// Finds a project by id, or else by name (the CLI accepts either).
-pub fn find_by_id_or_name(conn: &mut SqliteConnection, key: &str) -> QueryResult<Option<Project>> {
+pub fn find_by_id_or_name(conn: &mut Conn, key: &str) -> QueryResult<Option<Project>> {
     projects::table
         .filter(projects::id.eq(key).or(projects::name.eq(key)))
         .order(projects::id.eq(key).desc())
@@ -43,34 +43,29 @@ pub fn find_by_id_or_name(conn: &mut SqliteConnection, key: &str) -> QueryResult
 
 /// Adds a member, or changes the role of an existing one.
 pub fn upsert_member(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     project_id: &str,
     account_id: &str,
     role: MemberRole,
-    now: i64,
+    now: Timestamp,
 ) -> QueryResult<()> {
     diesel::insert_into(memberships::table)
         .values((
             memberships::project_id.eq(project_id),
             memberships::account_id.eq(account_id),
-            memberships::role.eq(role.as_str()),
+            memberships::role.eq(role),
             memberships::created_at.eq(now),
         ))
         .on_conflict((memberships::project_id, memberships::account_id))
         .do_update()
-        .set(memberships::role.eq(role.as_str()))
+        .set(memberships::role.eq(role))
         .execute(conn)
         .map(drop)
 }
 
-fn parse_role(role: &str) -> QueryResult<MemberRole> {
-    role.parse()
-        .map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))
-}
-
 /// The account's projects, by name.
 pub fn for_account(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     account_id: &str,
 ) -> QueryResult<Vec<ProjectAccess>> {
     memberships::table
@@ -78,49 +73,39 @@ pub fn for_account(
         .filter(memberships::account_id.eq(account_id))
         .order(projects::name.asc())
         .select((Project::as_select(), memberships::role))
-        .load::<(Project, String)>(conn)?
-        .into_iter()
-        .map(|(project, role)| {
-            Ok(ProjectAccess {
-                project,
-                role: parse_role(&role)?,
-            })
+        .load::<(Project, MemberRole)>(conn)
+        .map(|rows| {
+            rows.into_iter()
+                .map(|(project, role)| ProjectAccess { project, role })
+                .collect()
         })
-        .collect()
 }
 
 /// The project with the account's role in it, or `None` when the account is not a member.
 pub fn access(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     account_id: &str,
     project_id: &str,
 ) -> QueryResult<Option<ProjectAccess>> {
-    let found = memberships::table
+    memberships::table
         .inner_join(projects::table)
         .filter(memberships::account_id.eq(account_id))
         .filter(memberships::project_id.eq(project_id))
         .select((Project::as_select(), memberships::role))
-        .first::<(Project, String)>(conn)
-        .optional()?;
-    found
-        .map(|(project, role)| {
-            Ok(ProjectAccess {
-                project,
-                role: parse_role(&role)?,
-            })
-        })
-        .transpose()
+        .first::<(Project, MemberRole)>(conn)
+        .optional()
+        .map(|found| found.map(|(project, role)| ProjectAccess { project, role }))
 }
 
 /// The id and email of the project's first owner (the default creator for CLI-made tokens).
 pub fn first_owner(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     project_id: &str,
 ) -> QueryResult<Option<(String, String)>> {
     memberships::table
         .inner_join(accounts::table)
         .filter(memberships::project_id.eq(project_id))
-        .filter(memberships::role.eq(MemberRole::Owner.as_str()))
+        .filter(memberships::role.eq(MemberRole::Owner))
         .order((memberships::created_at.asc(), accounts::email.asc()))
         .select((accounts::id, accounts::email))
         .first(conn)
@@ -129,15 +114,13 @@ pub fn first_owner(
 
 /// The role of an account in a project, if it is a member.
 pub fn member_role(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     project_id: &str,
     account_id: &str,
 ) -> QueryResult<Option<MemberRole>> {
     memberships::table
         .find((project_id, account_id))
         .select(memberships::role)
-        .first::<String>(conn)
-        .optional()?
-        .map(|r| parse_role(&r))
-        .transpose()
+        .first(conn)
+        .optional()
 }

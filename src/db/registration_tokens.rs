@@ -1,9 +1,9 @@
 //! Registration tokens: one-time secrets exchanged for an access token. Only digests are stored.
 
 use crate::db::schema::registration_tokens as r;
-use crate::domain::Digest;
+use crate::db::Conn;
+use crate::domain::{Digest, Timestamp, TokenRole, Ttl};
 use diesel::prelude::*;
-use diesel::sqlite::SqliteConnection;
 
 /// Everything about a registration token but its digest.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -12,14 +12,16 @@ pub struct RegistrationRecord {
     pub id: String,
     pub project_id: String,
     pub client_name: String,
-    pub token_type: String,
-    pub refresh_ttl_secs: Option<i64>,
-    pub expires_at: i64,
-    pub created_at: i64,
+    pub token_type: TokenRole,
+    /// The lifetime of the access token the exchange makes; `None`: it never expires.
+    #[diesel(column_name = refresh_ttl_secs)]
+    pub refresh_ttl: Option<Ttl>,
+    pub expires_at: Timestamp,
+    pub created_at: Timestamp,
     pub created_by_token_id: Option<String>,
     pub issuer_account_id: Option<String>,
     pub issuer_name: String,
-    pub used_at: Option<i64>,
+    pub used_at: Option<Timestamp>,
     pub used_token_id: Option<String>,
 }
 
@@ -28,18 +30,19 @@ pub struct RegistrationRecord {
 pub struct NewRegistration<'a> {
     pub id: &'a str,
     pub project_id: &'a str,
-    pub digest: &'a [u8],
+    pub digest: &'a Digest,
     pub client_name: &'a str,
-    pub token_type: &'a str,
-    pub refresh_ttl_secs: Option<i64>,
-    pub expires_at: i64,
-    pub created_at: i64,
+    pub token_type: TokenRole,
+    #[diesel(column_name = refresh_ttl_secs)]
+    pub refresh_ttl: Option<Ttl>,
+    pub expires_at: Timestamp,
+    pub created_at: Timestamp,
     pub created_by_token_id: Option<&'a str>,
     pub issuer_account_id: Option<&'a str>,
     pub issuer_name: &'a str,
 }
 
-pub fn insert(conn: &mut SqliteConnection, new: &NewRegistration<'_>) -> QueryResult<()> {
+pub fn insert(conn: &mut Conn, new: &NewRegistration<'_>) -> QueryResult<()> {
     diesel::insert_into(r::table)
         .values(new)
         .execute(conn)
@@ -48,18 +51,18 @@ pub fn insert(conn: &mut SqliteConnection, new: &NewRegistration<'_>) -> QueryRe
 
 /// The registration token whose value has this digest, used or not.
 pub fn find_by_digest(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     digest: &Digest,
 ) -> QueryResult<Option<RegistrationRecord>> {
     r::table
-        .filter(r::digest.eq(digest.as_bytes()))
+        .filter(r::digest.eq(digest))
         .select(RegistrationRecord::as_select())
         .first(conn)
         .optional()
 }
 
 /// Marks the token used if nobody did yet; false means another exchange got there first.
-pub fn mark_used(conn: &mut SqliteConnection, id: &str, now: i64) -> QueryResult<bool> {
+pub fn mark_used(conn: &mut Conn, id: &str, now: Timestamp) -> QueryResult<bool> {
     let changed = diesel::update(r::table.find(id).filter(r::used_at.is_null()))
         .set(r::used_at.eq(now))
         .execute(conn)?;
@@ -67,7 +70,7 @@ pub fn mark_used(conn: &mut SqliteConnection, id: &str, now: i64) -> QueryResult
 }
 
 /// Records which access token the exchange made.
-pub fn set_used_token(conn: &mut SqliteConnection, id: &str, token_id: &str) -> QueryResult<()> {
+pub fn set_used_token(conn: &mut Conn, id: &str, token_id: &str) -> QueryResult<()> {
     diesel::update(r::table.find(id))
         .set(r::used_token_id.eq(token_id))
         .execute(conn)
@@ -77,7 +80,7 @@ pub fn set_used_token(conn: &mut SqliteConnection, id: &str, token_id: &str) -> 
 /// Deletes an unused, unexpired registration token (its value was reported leaked): an exchange then
 /// finds no such token and answers 401, as for any deleted token (SPEC §6). Returns false when it was
 /// used or had expired already: nothing left to end.
-pub fn delete_unused(conn: &mut SqliteConnection, id: &str, now: i64) -> QueryResult<bool> {
+pub fn delete_unused(conn: &mut Conn, id: &str, now: Timestamp) -> QueryResult<bool> {
     let deleted = diesel::delete(
         r::table
             .find(id)
@@ -92,9 +95,9 @@ pub fn delete_unused(conn: &mut SqliteConnection, id: &str, now: i64) -> QueryRe
 /// token is being deleted or renewed, and whoever held its value may have minted them). Returns how
 /// many were ended.
 pub fn delete_unused_issued_by(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     token_id: &str,
-    now: i64,
+    now: Timestamp,
 ) -> QueryResult<usize> {
     diesel::delete(
         r::table

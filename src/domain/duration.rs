@@ -2,9 +2,12 @@
 
 use std::fmt;
 
-/// A positive lifetime in whole seconds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Ttl(u64);
+/// A positive lifetime in whole seconds: the one type for lifetimes, stored as seconds.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, diesel::expression::AsExpression, diesel::deserialize::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::BigInt)]
+pub struct Ttl(i64);
 
 /// Upper bound of a registration token's lifetime (`access_ttl`).
 pub const MAX_ACCESS_TTL: Ttl = Ttl(720 * 3600);
@@ -27,11 +30,17 @@ const UNITS: [(char, u64); 4] = [('d', 86_400), ('h', 3_600), ('m', 60), ('s', 1
 
 impl Ttl {
     pub fn from_secs(secs: u64) -> Option<Self> {
-        (secs > 0).then_some(Ttl(secs))
+        // Positive and within i64, as the database stores it; far beyond any limit of the product.
+        i64::try_from(secs).ok().filter(|&s| s > 0).map(Ttl)
     }
 
     pub fn as_secs(self) -> u64 {
-        self.0
+        self.0.unsigned_abs()
+    }
+
+    /// Whole seconds, as the database stores them (`db::types`).
+    pub(crate) fn secs_ref(&self) -> &i64 {
+        &self.0
     }
 
     /// Parses `input` and checks it against `max`.
@@ -64,17 +73,17 @@ impl Ttl {
         if total == 0 {
             return Err(TtlError::Zero);
         }
-        if total > max.0 {
+        if total > max.as_secs() {
             return Err(TtlError::TooLong(max));
         }
-        Ok(Ttl(total))
+        Ttl::from_secs(total).ok_or(TtlError::TooLong(max))
     }
 }
 
 impl fmt::Display for Ttl {
     /// The canonical form: every non-zero unit, largest first (`1d2h`, `90m` prints as `1h30m`).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut rest = self.0;
+        let mut rest = self.as_secs();
         for (unit, factor) in UNITS {
             let n = rest / factor;
             rest %= factor;

@@ -1,4 +1,4 @@
-//! Validated user input (SPEC §7): token names, descriptions and emails.
+//! Validated user input (SPEC §7, §11): token names, descriptions, emails and project names.
 
 use std::fmt;
 
@@ -18,6 +18,8 @@ pub enum InputError {
     EmailInvalid,
     #[error("The email address must be at most {max} characters.", max = Email::MAX_CHARS)]
     EmailTooLong,
+    #[error("A project name is 1 to {max} characters with no control characters.", max = ProjectName::MAX_CHARS)]
+    ProjectName,
 }
 
 /// A token name: trimmed, 1–100 characters, no control characters.
@@ -127,6 +129,34 @@ impl fmt::Display for Email {
     }
 }
 
+/// A project name (SPEC §11): trimmed, 1–100 characters, no control characters. Unique case-insensitively,
+/// which the database enforces.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProjectName(String);
+
+impl ProjectName {
+    pub const MAX_CHARS: usize = 100;
+
+    pub fn parse(input: &str) -> Result<Self, InputError> {
+        let name = input.trim();
+        let len = name.chars().count();
+        if len == 0 || len > Self::MAX_CHARS || name.chars().any(char::is_control) {
+            return Err(InputError::ProjectName);
+        }
+        Ok(ProjectName(name.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for ProjectName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -172,5 +202,18 @@ mod tests {
         }
         let long = format!("{}@x.io", "a".repeat(250));
         assert_eq!(Email::parse(&long), Err(InputError::EmailTooLong));
+    }
+
+    #[test]
+    fn project_names_are_trimmed_and_bounded() {
+        assert_eq!(ProjectName::parse(" ml ").unwrap().as_str(), "ml");
+        assert!(ProjectName::parse(&"p".repeat(100)).is_ok());
+        for bad in ["", "  ", "a\tb"] {
+            assert_eq!(ProjectName::parse(bad), Err(InputError::ProjectName), "{bad:?}");
+        }
+        assert_eq!(
+            ProjectName::parse(&"p".repeat(101)),
+            Err(InputError::ProjectName)
+        );
     }
 }

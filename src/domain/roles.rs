@@ -3,8 +3,11 @@
 use std::fmt;
 use std::str::FromStr;
 
-/// A person's role in a project.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+/// A person's role in a project (stored as `owner`, `admin`, `member`, `viewer`).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, diesel::expression::AsExpression, diesel::deserialize::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub enum MemberRole {
     Owner,
     Admin,
@@ -12,8 +15,9 @@ pub enum MemberRole {
     Viewer,
 }
 
-/// The role of an access token.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The role of an access token (stored as `USER` or `ADMIN`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, diesel::expression::AsExpression, diesel::deserialize::FromSqlRow)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub enum TokenRole {
     User,
     Admin,
@@ -113,6 +117,35 @@ impl TokenRole {
     }
 }
 
+/// What entitles whoever acts on a project's tokens (SPEC §4): a member's role in the console and the CLI,
+/// the calling token's role in the API, or nothing (an anonymous leak report, which needs no right).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Authority {
+    Member(MemberRole),
+    Token(TokenRole),
+    None,
+}
+
+impl Authority {
+    /// Whether it may create a token of `role`: members by SPEC §4's table, an `ADMIN` token any.
+    pub fn may_create(self, role: TokenRole) -> bool {
+        match self {
+            Authority::Member(member) => member.can_create(role),
+            Authority::Token(token) => token.has_scope(SCOPE_MANAGE),
+            Authority::None => false,
+        }
+    }
+
+    /// Whether it may delete, renew or describe a token; `own` says the acting account created it.
+    pub fn may_manage_token(self, own: bool) -> bool {
+        match self {
+            Authority::Member(member) => member.can_manage_token(own),
+            Authority::Token(token) => token.has_scope(SCOPE_MANAGE),
+            Authority::None => false,
+        }
+    }
+}
+
 impl FromStr for TokenRole {
     type Err = UnknownRole;
     /// Accepts the API spelling (`USER`/`ADMIN`) and the CLI/form spelling (`user`/`admin`).
@@ -152,6 +185,25 @@ mod tests {
             assert_eq!(role.can_manage_token(false), others, "{role}");
             assert_eq!(role.can_audit(), audit, "{role}");
         }
+    }
+
+    #[test]
+    fn authority_follows_the_member_table_and_the_manage_scope() {
+        for role in [Owner, Admin, Member, Viewer] {
+            let member = Authority::Member(role);
+            for token_role in [TokenRole::User, TokenRole::Admin] {
+                assert_eq!(member.may_create(token_role), role.can_create(token_role));
+            }
+            for own in [true, false] {
+                assert_eq!(member.may_manage_token(own), role.can_manage_token(own));
+            }
+        }
+        let admin = Authority::Token(TokenRole::Admin);
+        assert!(admin.may_create(TokenRole::Admin) && admin.may_manage_token(false));
+        let user = Authority::Token(TokenRole::User);
+        assert!(!user.may_create(TokenRole::User) && !user.may_manage_token(true));
+        assert!(!Authority::None.may_create(TokenRole::User));
+        assert!(!Authority::None.may_manage_token(true));
     }
 
     #[test]

@@ -1,19 +1,17 @@
 //! The audit log page (SPEC §9): a project's events and its members' logins, newest first, for owners and
 //! admins. A plain page: filter and pager are GET links and forms.
 
-use crate::db::audit::{self, event, AuditEvent};
+use crate::db::audit::{event, AuditEvent};
 use crate::domain::TokenRole;
-use crate::error::AppError;
-use crate::startup::AppState;
+use crate::service::{self, PageNumber};
+use crate::state::AppState;
 use crate::web::error::HtmlError;
 use crate::web::format;
-use crate::web::tokens::Pager;
-use crate::web::{project_access, render, Layout, SignedIn};
+use crate::web::pager::Pager;
+use crate::web::tokens::tokens_url;
+use crate::web::{render, Layout, ProjectPage, SignedIn};
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
-
-/// Events per page.
-pub const PAGE_SIZE: i64 = crate::web::tokens::PAGE_SIZE;
 
 fn audit_url(project_id: &str) -> String {
     format!("/projects/{project_id}/audit")
@@ -22,7 +20,7 @@ fn audit_url(project_id: &str) -> String {
 /// What `?page=N&event=NAME` asks for. Anything unreadable is the first page of all events.
 #[derive(Debug, PartialEq, Eq)]
 struct Request {
-    page: i64,
+    page: PageNumber,
     /// One of `event::ALL`, or `None` for all events.
     event: Option<&'static str>,
     /// An event name was given that is not one of `event::ALL`.
@@ -38,12 +36,7 @@ struct AuditQuery {
 impl Request {
     fn parse(query: &str) -> Self {
         let query = web::Query::<AuditQuery>::from_query(query).ok();
-        let page = query
-            .as_ref()
-            .and_then(|q| q.page.as_deref())
-            .and_then(|p| p.trim().parse::<i64>().ok())
-            .filter(|&p| p >= 1)
-            .unwrap_or(1);
+        let page = PageNumber::parse(query.as_ref().and_then(|q| q.page.as_deref()));
         let asked = query
             .as_ref()
             .and_then(|q| q.event.as_deref())
@@ -76,7 +69,7 @@ impl EventRow {
     fn new(e: AuditEvent) -> Self {
         EventRow {
             at: format::exact_seconds(e.created_at),
-            datetime: crate::clock::rfc3339(e.created_at),
+            datetime: e.created_at.rfc3339(),
             detail: detail_text(e.detail.as_deref()),
             event: e.event,
             actor: e.actor,
@@ -119,20 +112,14 @@ struct AuditPage {
     pager: Option<Pager>,
 }
 
-fn pager(
-    project_id: &str,
-    event: Option<&str>,
-    page: i64,
-    total: i64,
-    shown: usize,
-) -> Option<Pager> {
+/// The link to page `p` of the log, keeping the filter.
+fn page_link(project_id: &str, event: Option<&'static str>) -> impl Fn(i64) -> String {
     let base = audit_url(project_id);
     // Event names are `[a-z._]` (one of `event::ALL`), so they need no escaping in a URL.
-    let link = |p: i64| match event {
+    move |p| match event {
         Some(e) => format!("{base}?event={e}&page={p}"),
         None => format!("{base}?page={p}"),
-    };
-    Pager::new(page, total, shown, link)
+    }
 }
 
 /// `GET /projects/{project_id}/audit`: owners and admins only; anyone else gets 404, like a non-member.
@@ -143,45 +130,24 @@ pub async fn page(
     who: SignedIn,
     path: web::Path<String>,
 ) -> Result<HttpResponse, HtmlError> {
-    let (projects, access) = project_access(&state, &who, &path).await?;
-    if !access.role.can_audit() {
+    let page = ProjectPage::open(&state, who, &path).await?;
+    if !page.access.role.can_audit() {
         return Err(HtmlError::NotFound);
     }
     let asked = Request::parse(req.query_string());
-    let pool = state.pool.clone();
-    let project_id = access.project.id.clone();
     let filter = asked.event;
-    let (events, total, page) = web::block(move || -> Result<_, AppError> {
-        let mut conn = pool.get()?;
-        let offset = (asked.page - 1).saturating_mul(PAGE_SIZE);
-        let (rows, total) = audit::for_project(&mut conn, &project_id, filter, offset, PAGE_SIZE)?;
-        if rows.is_empty() && total > 0 {
-            // Past the end: the last page rather than nothing.
-            let last = (total + PAGE_SIZE - 1) / PAGE_SIZE;
-            let (rows, total) = audit::for_project(
-                &mut conn,
-                &project_id,
-                filter,
-                (last - 1) * PAGE_SIZE,
-                PAGE_SIZE,
-            )?;
-            return Ok((rows, total, last));
-        }
-        Ok((rows, total, asked.page))
+    let project_id = page.id().to_owned();
+    let events = service::blocking(&state.projects, move |projects| {
+        projects.audit_page(&project_id, filter, asked.page)
     })
-    .await??;
-    let rows: Vec<EventRow> = events.into_iter().map(EventRow::new).collect();
-    let pager = pager(&access.project.id, filter, page, total, rows.len());
-    let page = AuditPage {
-        layout: Layout::signed_in(
-            format!("Audit log · {}", access.project.name),
-            &who,
-            &projects,
-            Some(&access),
-        ),
-        project_name: access.project.name.clone(),
-        tokens_url: format!("/projects/{}/tokens", access.project.id),
-        audit_url: audit_url(&access.project.id),
+    .await?;
+    let pager = Pager::of(&events, page_link(page.id(), filter));
+    let rows: Vec<EventRow> = events.rows.into_iter().map(EventRow::new).collect();
+    let view = AuditPage {
+        layout: page.layout("Audit log"),
+        project_name: page.name().to_owned(),
+        tokens_url: tokens_url(page.id()),
+        audit_url: audit_url(page.id()),
         options: event::ALL
             .into_iter()
             .map(|name| EventOption {
@@ -194,7 +160,7 @@ pub async fn page(
         rows,
         pager,
     };
-    Ok(render::page(&page))
+    Ok(render::page(&view))
 }
 
 #[cfg(test)]
@@ -203,20 +169,20 @@ mod tests {
 
     #[test]
     fn the_query_asks_for_a_page_and_a_known_event() {
-        let all = |page| Request {
-            page,
+        let all = |page: &str| Request {
+            page: PageNumber::parse(Some(page)),
             event: None,
             unknown_event: false,
         };
-        assert_eq!(Request::parse(""), all(1));
-        assert_eq!(Request::parse("page=3"), all(3));
-        assert_eq!(Request::parse("page=0"), all(1));
-        assert_eq!(Request::parse("page=x&event="), all(1));
-        assert_eq!(Request::parse("page=99999999999999999999"), all(1));
+        assert_eq!(Request::parse(""), all("1"));
+        assert_eq!(Request::parse("page=3"), all("3"));
+        assert_eq!(Request::parse("page=0"), all("1"));
+        assert_eq!(Request::parse("page=x&event="), all("1"));
+        assert_eq!(Request::parse("page=99999999999999999999"), all("1"));
         assert_eq!(
             Request::parse("event=token.created&page=2"),
             Request {
-                page: 2,
+                page: PageNumber::parse(Some("2")),
                 event: Some(event::TOKEN_CREATED),
                 unknown_event: false
             }
@@ -224,14 +190,14 @@ mod tests {
         assert_eq!(
             Request::parse("event=token.exploded"),
             Request {
-                page: 1,
+                page: PageNumber::FIRST,
                 event: None,
                 unknown_event: true
             }
         );
         assert_eq!(
             Request::parse("event=login.failed&event=token.created"),
-            all(1),
+            all("1"),
             "a repeated field is unreadable"
         );
     }
@@ -255,16 +221,9 @@ mod tests {
     }
 
     #[test]
-    fn pager_links_keep_the_filter() {
-        assert!(pager("p", None, 1, 50, 50).is_none());
-        let first = pager("p", Some(event::TOKEN_CREATED), 1, 60, 50).unwrap();
-        assert_eq!(
-            first.next.as_deref(),
-            Some("/projects/p/audit?event=token.created&page=2")
-        );
-        assert_eq!(first.prev, None);
-        let second = pager("p", None, 2, 60, 10).unwrap();
-        assert_eq!(second.prev.as_deref(), Some("/projects/p/audit?page=1"));
-        assert_eq!((second.first, second.last, second.next), (51, 60, None));
+    fn page_links_keep_the_filter() {
+        let created = page_link("p", Some(event::TOKEN_CREATED));
+        assert_eq!(created(2), "/projects/p/audit?event=token.created&page=2");
+        assert_eq!(page_link("p", None)(1), "/projects/p/audit?page=1");
     }
 }

@@ -31,14 +31,6 @@ impl From<AppError> for HtmlError {
     }
 }
 
-impl From<actix_web::error::BlockingError> for HtmlError {
-    fn from(err: actix_web::error::BlockingError) -> Self {
-        HtmlError::Internal(AppError::Internal(anyhow::anyhow!(
-            "blocking task failed: {err}"
-        )))
-    }
-}
-
 #[derive(Template)]
 #[template(path = "error.html")]
 struct ErrorPage<'a> {

@@ -1,6 +1,6 @@
 //! How the console writes times: calendar dates, exact UTC times for tooltips, "3 hours ago", "Expires in 2 days".
 
-use crate::clock::{from_ms, rfc3339};
+use crate::domain::Timestamp;
 use chrono::{Datelike, Timelike};
 use std::fmt;
 
@@ -36,27 +36,27 @@ enum Style {
 
 impl Moment {
     /// A calendar date, with the exact time in the tooltip.
-    pub fn date(ms: i64) -> Self {
+    pub fn date(at: Timestamp) -> Self {
         Moment {
-            at: Civil::of(ms),
+            at: Civil::of(at),
             style: Style::Date,
         }
     }
 
     /// A time relative to `now_ms`, with the exact time in the tooltip.
-    pub fn relative(ms: i64, now_ms: i64) -> Self {
+    pub fn relative(at: Timestamp, now: Timestamp) -> Self {
         Moment {
-            at: Civil::of(ms),
+            at: Civil::of(at),
             style: Style::Relative {
-                ago_ms: now_ms.saturating_sub(ms),
+                ago_ms: now.ms_since(at),
             },
         }
     }
 
     /// The exact time to the minute, with the seconds in the tooltip.
-    pub fn exact(ms: i64) -> Self {
+    pub fn exact(at: Timestamp) -> Self {
         Moment {
-            at: Civil::of(ms),
+            at: Civil::of(at),
             style: Style::Exact,
         }
     }
@@ -108,10 +108,10 @@ pub struct Civil {
 }
 
 impl Civil {
-    pub fn of(ms: i64) -> Self {
-        let t = from_ms(ms);
+    pub fn of(at: Timestamp) -> Self {
+        let t = at.to_datetime();
         Civil {
-            ms,
+            ms: at.as_ms(),
             year: t.year(),
             month0: t.month0(),
             day: t.day(),
@@ -185,7 +185,7 @@ impl fmt::Display for Date {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let t = &self.0;
         let Some(year) = t.four_digit_year() else {
-            return write!(f, "{}", from_ms(t.ms).format("%b %-d, %Y"));
+            return write!(f, "{}", Timestamp::from_ms(t.ms).to_datetime().format("%b %-d, %Y"));
         };
         Line::new()
             .text(MONTHS[t.month0 as usize])
@@ -211,9 +211,9 @@ impl fmt::Display for Exact {
         match t.four_digit_year() {
             Some(year) => line.num(year, 4),
             None if self.seconds => {
-                return write!(f, "{}", from_ms(t.ms).format("%Y-%m-%d %H:%M:%S UTC"))
+                return write!(f, "{}", Timestamp::from_ms(t.ms).to_datetime().format("%Y-%m-%d %H:%M:%S UTC"))
             }
-            None => return write!(f, "{}", from_ms(t.ms).format("%Y-%m-%d %H:%M UTC")),
+            None => return write!(f, "{}", Timestamp::from_ms(t.ms).to_datetime().format("%Y-%m-%d %H:%M UTC")),
         };
         line.text("-")
             .num(t.month0 + 1, 2)
@@ -238,7 +238,7 @@ impl fmt::Display for Rfc3339 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let t = &self.0;
         let Some(year) = t.four_digit_year() else {
-            return f.write_str(&rfc3339(t.ms));
+            return f.write_str(&Timestamp::from_ms(t.ms).rfc3339());
         };
         Line::new()
             .num(year, 4)
@@ -294,23 +294,23 @@ impl askama::filters::HtmlSafe for Rfc3339 {}
 impl askama::filters::HtmlSafe for Ago {}
 
 /// `Nov 22, 2025` (UTC).
-pub fn date(ms: i64) -> String {
-    Date(Civil::of(ms)).to_string()
+pub fn date(at: Timestamp) -> String {
+    Date(Civil::of(at)).to_string()
 }
 
 /// `2025-11-22 14:03 UTC`.
-pub fn exact(ms: i64) -> String {
+pub fn exact(at: Timestamp) -> String {
     Exact {
-        at: Civil::of(ms),
+        at: Civil::of(at),
         seconds: false,
     }
     .to_string()
 }
 
 /// `2025-11-22 14:03:07 UTC`: to the second, where the minute is not precise enough (a token's last use).
-pub fn exact_seconds(ms: i64) -> String {
+pub fn exact_seconds(at: Timestamp) -> String {
     Exact {
-        at: Civil::of(ms),
+        at: Civil::of(at),
         seconds: true,
     }
     .to_string()
@@ -326,14 +326,14 @@ fn plural(n: i64, unit: &str) -> String {
 
 /// How long ago `ms` was, in the largest whole unit: `just now`, `5 minutes ago`, `3 hours ago`, `2 days ago`,
 /// `4 months ago`, `1 year ago`. A time slightly in the future (clock skew) counts as `just now`.
-pub fn relative(ms: i64, now_ms: i64) -> String {
-    Ago(now_ms.saturating_sub(ms)).to_string()
+pub fn relative(at: Timestamp, now: Timestamp) -> String {
+    Ago(now.ms_since(at)).to_string()
 }
 
 /// The mark for a token that expires within 7 days (`Expires in 3 days`, `Expires in 5 hours`),
 /// or `None` when it expires later or has expired already.
-pub fn expires_soon(expires_at_ms: i64, now_ms: i64) -> Option<String> {
-    let left = expires_at_ms.saturating_sub(now_ms);
+pub fn expires_soon(expires_at: Timestamp, now: Timestamp) -> Option<String> {
+    let left = expires_at.ms_since(now);
     if left <= 0 || left > EXPIRY_WARNING_MS {
         return None;
     }
@@ -354,6 +354,26 @@ mod tests {
     // 2025-11-22 14:03:00 UTC
     const T: i64 = 1_763_820_180_000;
 
+    // The tests speak in Unix milliseconds.
+    fn at(ms: i64) -> Timestamp {
+        Timestamp::from_ms(ms)
+    }
+    fn date(ms: i64) -> String {
+        super::date(at(ms))
+    }
+    fn exact(ms: i64) -> String {
+        super::exact(at(ms))
+    }
+    fn exact_seconds(ms: i64) -> String {
+        super::exact_seconds(at(ms))
+    }
+    fn relative(ms: i64, now: i64) -> String {
+        super::relative(at(ms), at(now))
+    }
+    fn expires_soon(ms: i64, now: i64) -> Option<String> {
+        super::expires_soon(at(ms), at(now))
+    }
+
     #[test]
     fn dates_are_written_in_utc() {
         assert_eq!(date(T), "Nov 22, 2025");
@@ -361,11 +381,11 @@ mod tests {
         assert_eq!(exact_seconds(T + 7_900), "2025-11-22 14:03:07 UTC");
         assert_eq!(date(0), "Jan 1, 1970");
         assert_eq!(exact_seconds(T + 5_999), "2025-11-22 14:03:05 UTC");
-        let m = Moment::date(T);
+        let m = Moment::date(at(T));
         assert_eq!(m.text().to_string(), "Nov 22, 2025");
         assert_eq!(m.tooltip().to_string(), "2025-11-22 14:03 UTC");
         assert_eq!(m.datetime().to_string(), "2025-11-22T14:03:00Z");
-        let m = Moment::exact(T + 7_900);
+        let m = Moment::exact(at(T + 7_900));
         assert_eq!(m.text().to_string(), "2025-11-22 14:03 UTC");
         assert_eq!(m.tooltip().to_string(), "2025-11-22 14:03:07 UTC");
     }
@@ -381,14 +401,14 @@ mod tests {
     }
 
     fn assert_written_as_chrono_writes(ms: i64) {
-        let t = from_ms(ms);
+        let t = at(ms).to_datetime();
         assert_eq!(date(ms), t.format("%b %-d, %Y").to_string());
         assert_eq!(exact(ms), t.format("%Y-%m-%d %H:%M UTC").to_string());
         assert_eq!(
             exact_seconds(ms),
             t.format("%Y-%m-%d %H:%M:%S UTC").to_string()
         );
-        assert_eq!(Rfc3339(Civil::of(ms)).to_string(), rfc3339(ms));
+        assert_eq!(Rfc3339(Civil::of(at(ms))).to_string(), at(ms).rfc3339());
     }
 
     #[test]
@@ -427,7 +447,7 @@ mod tests {
 
     #[test]
     fn relative_moment_keeps_the_exact_time() {
-        let m = Moment::relative(T - 3 * HOUR_MS, T);
+        let m = Moment::relative(at(T - 3 * HOUR_MS), at(T));
         assert_eq!(m.text().to_string(), "3 hours ago");
         assert_eq!(m.tooltip().to_string(), "2025-11-22 11:03 UTC");
         assert_eq!(m.datetime().to_string(), "2025-11-22T11:03:00Z");

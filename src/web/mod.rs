@@ -7,20 +7,20 @@ pub mod format;
 pub mod health;
 pub mod login;
 pub mod middleware;
+pub mod pager;
 pub mod projects;
 pub mod render;
-pub mod token_actions;
-pub mod token_triage;
 pub mod tokens;
 
-use crate::auth::{CurrentUser, TypedSession};
+use crate::auth::{client_ip, CurrentUser, TypedSession};
 use crate::db::projects::ProjectAccess;
-use crate::startup::AppState;
+use crate::db::tokens::TokenRecord;
+use crate::service::{self, Actor};
+use crate::state::AppState;
 use actix_web::dev::Payload;
 use actix_web::{web, FromRequest, HttpRequest};
 use error::HtmlError;
 use std::future::Future;
-use std::net::{IpAddr, Ipv4Addr};
 use std::pin::Pin;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -30,67 +30,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/logout", web::post().to(login::logout))
         .route("/projects", web::get().to(projects::list))
         .route("/projects/go", web::get().to(projects::go))
-        .route("/projects/{project_id}/tokens", web::get().to(tokens::list))
-        .route(
-            "/projects/{project_id}/tokens",
-            web::post().to(tokens::create),
-        )
-        .route(
-            "/projects/{project_id}/tokens/new",
-            web::get().to(tokens::new_form),
-        )
-        .route(
-            "/projects/{project_id}/tokens/find",
-            web::get().to(token_triage::find_form),
-        )
-        .route(
-            "/projects/{project_id}/tokens/find",
-            web::post().to(token_triage::find),
-        )
-        .route(
-            "/projects/{project_id}/tokens/{token_id}",
-            web::delete().to(tokens::delete),
-        )
-        .route(
-            "/projects/{project_id}/tokens/{token_id}/delete",
-            web::get().to(tokens::confirm_delete),
-        )
-        .route(
-            "/projects/{project_id}/tokens/{token_id}/delete",
-            web::post().to(tokens::delete_form),
-        )
+        .configure(tokens::routes)
         .route("/projects/{project_id}/audit", web::get().to(audit::page))
-        .route(
-            "/projects/{project_id}/tokens/{token_id}/renew",
-            web::get().to(token_actions::confirm_renew),
-        )
-        .route(
-            "/projects/{project_id}/tokens/{token_id}/renew",
-            web::post().to(token_actions::renew),
-        )
-        .route(
-            "/projects/{project_id}/tokens/{token_id}/description",
-            web::get().to(token_actions::edit_description),
-        )
-        .route(
-            "/projects/{project_id}/tokens/{token_id}/description",
-            web::post().to(token_actions::save_description),
-        )
-        .route(
-            "/projects/{project_id}/tokens/{token_id}/row",
-            web::get().to(token_actions::row),
-        )
         .route("/healthz", web::get().to(health::healthz))
         .route("/livez", web::get().to(health::livez))
         .route("/favicon.ico", web::get().to(assets::favicon))
         .route("/static/{name}", web::get().to(assets::serve));
-}
-
-/// The client's address as the socket sees it (proxies' headers are not trusted for rate limits).
-pub fn client_ip(req: &HttpRequest) -> IpAddr {
-    req.peer_addr()
-        .map(|a| a.ip())
-        .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
 }
 
 pub fn is_htmx(req: &HttpRequest) -> bool {
@@ -121,16 +66,6 @@ impl SignedIn {
     pub fn csrf_token(&self) -> String {
         self.session.csrf_token()
     }
-
-    /// This account as the actor of a change: creator, issuer and audit-log name.
-    pub fn actor(&self, req: &HttpRequest) -> crate::service::Actor {
-        crate::service::Actor {
-            account_id: Some(self.user.account_id.clone()),
-            name: self.user.email.clone(),
-            issuer_email: self.user.email.clone(),
-            client_ip: Some(client_ip(req).to_string()),
-        }
-    }
 }
 
 impl FromRequest for SignedIn {
@@ -157,11 +92,10 @@ impl FromRequest for SignedIn {
 /// The account `session` is signed in as, unless the session is past its inactivity limit or was
 /// ended by Log out (perhaps in another browser holding a copy of the cookie).
 pub fn signed_in_user(state: &AppState, session: &TypedSession) -> Option<CurrentUser> {
-    let now = state.clock.now_ms();
-    let user = session.user(now)?;
+    let user = session.user(state.clock.now())?;
     if session
         .session_id()
-        .is_some_and(|sid| state.ended_sessions.is_ended(&sid, now))
+        .is_some_and(|sid| state.accounts.session_ended(&sid))
     {
         session.log_out();
         return None;
@@ -213,23 +147,162 @@ impl Layout {
     }
 }
 
-/// The account's projects and its access to `project_id`; 404 when it is not a member (never 403).
-pub async fn project_access(
-    state: &web::Data<AppState>,
+/// The opening of every handler on one project: the signed-in account, its projects (for the switcher) and
+/// its access to this one. Opening it answers 404 when the account is not a member (never 403).
+pub struct ProjectPage {
+    pub who: SignedIn,
+    pub projects: Vec<ProjectAccess>,
+    pub access: ProjectAccess,
+}
+
+impl ProjectPage {
+    pub async fn open(
+        state: &AppState,
+        who: SignedIn,
+        project_id: &str,
+    ) -> Result<Self, HtmlError> {
+        let projects = account_projects(state, &who).await?;
+        let access = projects
+            .iter()
+            .find(|p| p.project.id == project_id)
+            .cloned()
+            .ok_or(HtmlError::NotFound)?;
+        Ok(ProjectPage {
+            who,
+            projects,
+            access,
+        })
+    }
+
+    /// `open`, for a state-changing request: refused first unless it carries the session's CSRF token.
+    pub async fn open_for_change(
+        state: &AppState,
+        req: &HttpRequest,
+        who: SignedIn,
+        project_id: &str,
+        csrf_field: Option<&str>,
+    ) -> Result<Self, HtmlError> {
+        who.require_csrf(req, csrf_field)?;
+        Self::open(state, who, project_id).await
+    }
+
+    pub fn id(&self) -> &str {
+        &self.access.project.id
+    }
+
+    pub fn name(&self) -> &str {
+        &self.access.project.name
+    }
+
+    /// The layout of a page of this project titled `title · project name`.
+    pub fn layout(&self, title: &str) -> Layout {
+        Layout::signed_in(
+            format!("{title} · {}", self.name()),
+            &self.who,
+            &self.projects,
+            Some(&self.access),
+        )
+    }
+
+    /// This account, with its role here, as the actor of a change from `req`.
+    pub fn actor(&self, req: &HttpRequest) -> Actor {
+        let user = &self.who.user;
+        Actor::member(&user.account_id, &user.email, self.access.role, Some(client_ip(req)))
+    }
+
+    /// The active token `token_id` of this project, if this account may delete, renew or describe it
+    /// (SPEC §4: 403 otherwise, 404 when there is none).
+    pub async fn manageable_token(
+        &self,
+        state: &AppState,
+        token_id: &str,
+    ) -> Result<TokenRecord, HtmlError> {
+        let (project_id, token_id) = (self.id().to_owned(), token_id.to_owned());
+        let actor = Actor::member(&self.who.user.account_id, &self.who.user.email, self.access.role, None);
+        Ok(service::blocking(&state.tokens, move |tokens| {
+            tokens.manageable(&project_id, &token_id, &actor)
+        })
+        .await?)
+    }
+}
+
+/// The signed-in account's projects, with its role in each.
+pub async fn account_projects(
+    state: &AppState,
     who: &SignedIn,
-    project_id: &str,
-) -> Result<(Vec<ProjectAccess>, ProjectAccess), HtmlError> {
-    let pool = state.pool.clone();
+) -> Result<Vec<ProjectAccess>, HtmlError> {
     let account_id = who.user.account_id.clone();
-    let projects = web::block(move || -> Result<_, crate::error::AppError> {
-        let mut conn = pool.get()?;
-        Ok(crate::db::projects::for_account(&mut conn, &account_id)?)
-    })
-    .await??;
-    let current = projects
-        .iter()
-        .find(|p| p.project.id == project_id)
-        .cloned()
-        .ok_or(HtmlError::NotFound)?;
-    Ok((projects, current))
+    Ok(service::blocking(&state.projects, move |projects| projects.for_account(&account_id)).await?)
+}
+
+/// A form whose only field is the CSRF token (Log out, Renew, the no-JS Delete).
+#[derive(serde::Deserialize)]
+pub struct CsrfForm {
+    pub csrf_token: Option<String>,
+}
+
+/// A request on one token of a project (`/projects/{project_id}/tokens/{token_id}/…`), opened as every
+/// such handler begins: signed in, a member of the project (404 otherwise), the token's id from the path.
+pub struct TokenRoute {
+    pub page: ProjectPage,
+    pub token_id: String,
+}
+
+/// A `TokenRoute` that changes state: refused with 403 first unless it carries the session's CSRF token,
+/// in the `X-CSRF-Token` header (htmx) or the body's `csrf_token` field (a plain form, whose body holds
+/// nothing else).
+pub struct TokenChange(pub TokenRoute);
+
+impl TokenRoute {
+    async fn open(
+        req: HttpRequest,
+        who: Pin<Box<dyn Future<Output = Result<SignedIn, HtmlError>>>>,
+        csrf: Option<Pin<Box<dyn Future<Output = Result<Option<String>, actix_web::Error>>>>>,
+    ) -> Result<Self, actix_web::Error> {
+        let who = who.await?;
+        if let Some(csrf) = csrf {
+            who.require_csrf(&req, csrf.await?.as_deref())?;
+        }
+        let state = req
+            .app_data::<web::Data<AppState>>()
+            .ok_or(HtmlError::LoginRequired { htmx: who.htmx })?;
+        let param = |name| req.match_info().get(name).unwrap_or_default().to_owned();
+        let (project_id, token_id) = (param("project_id"), param("token_id"));
+        let page = ProjectPage::open(state, who, &project_id).await?;
+        Ok(TokenRoute { page, token_id })
+    }
+}
+
+impl FromRequest for TokenRoute {
+    type Error = actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let who = SignedIn::from_request(req, payload);
+        Box::pin(TokenRoute::open(req.clone(), who, None))
+    }
+}
+
+impl FromRequest for TokenChange {
+    type Error = actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let who = SignedIn::from_request(req, payload);
+        // With the header the body is not needed (`hx-delete` sends none, so a DELETE never has one to
+        // read); otherwise a plain form's body is read, and a body that is no form is refused as actix
+        // refuses it, before the CSRF check.
+        let form = (!req.headers().contains_key(crate::auth::csrf::HEADER)
+            && req.method() != actix_web::http::Method::DELETE)
+            .then(|| web::Form::<CsrfForm>::from_request(req, payload));
+        let csrf: Pin<Box<dyn Future<Output = Result<Option<String>, actix_web::Error>>>> =
+            Box::pin(async move {
+                match form {
+                    Some(form) => Ok(form.await?.into_inner().csrf_token),
+                    None => Ok(None),
+                }
+            });
+        let req = req.clone();
+        Box::pin(async move { Ok(TokenChange(TokenRoute::open(req, who, Some(csrf)).await?)) })
+    }
 }

@@ -1,10 +1,10 @@
 //! The home redirect and the list of the account's projects.
 
-use crate::db;
-use crate::error::AppError;
-use crate::startup::AppState;
+use crate::db::projects::ProjectAccess;
+use crate::state::AppState;
 use crate::web::error::HtmlError;
-use crate::web::{render, Layout, SignedIn};
+use crate::web::tokens::tokens_url;
+use crate::web::{account_projects, render, Layout, SignedIn};
 use actix_web::{web, HttpResponse};
 use askama::Template;
 
@@ -13,19 +13,6 @@ use askama::Template;
 struct ProjectsPage {
     layout: Layout,
     projects: Vec<(String, String, String)>,
-}
-
-async fn account_projects(
-    state: &web::Data<AppState>,
-    who: &SignedIn,
-) -> Result<Vec<db::projects::ProjectAccess>, HtmlError> {
-    let pool = state.pool.clone();
-    let account_id = who.user.account_id.clone();
-    Ok(web::block(move || -> Result<_, AppError> {
-        let mut conn = pool.get()?;
-        Ok(db::projects::for_account(&mut conn, &account_id)?)
-    })
-    .await??)
 }
 
 /// `/`: the tokens page of the last visited project, else the first, else the project list.
@@ -39,14 +26,14 @@ pub async fn home(state: web::Data<AppState>, who: SignedIn) -> Result<HttpRespo
 
 /// Where a signed-in account starts: the tokens page of `last` (the project it last visited) if it is
 /// still one of `projects`, else of the first, else the project list.
-pub fn home_url(projects: &[db::projects::ProjectAccess], last: Option<&str>) -> String {
+pub fn home_url(projects: &[ProjectAccess], last: Option<&str>) -> String {
     projects
         .iter()
         .find(|p| Some(p.project.id.as_str()) == last)
         .or(projects.first())
         .map_or_else(
             || "/projects".to_owned(),
-            |p| format!("/projects/{}/tokens", p.project.id),
+            |p| tokens_url(&p.project.id),
         )
 }
 
@@ -78,7 +65,7 @@ pub struct SwitchQuery {
 /// `/projects/go?project=ID`: the project switcher's target, for browsers without JavaScript too.
 pub async fn go(_who: SignedIn, query: web::Query<SwitchQuery>) -> HttpResponse {
     match uuid::Uuid::parse_str(&query.project) {
-        Ok(id) => render::see_other(&format!("/projects/{id}/tokens")),
+        Ok(id) => render::see_other(&tokens_url(&id.to_string())),
         Err(_) => render::see_other("/projects"),
     }
 }

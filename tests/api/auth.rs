@@ -20,7 +20,7 @@ async fn a_token_deleted_in_the_console_fails_on_its_very_next_request() {
     let id = token_id(&app, &value).await;
     assert_eq!(get(&app, "/tokens/me", Some(&value)).await.status(), 200);
     assert_eq!(
-        app.state.token_cache.len(),
+        app.state.tokens.cached_count(),
         1,
         "the token is served from the cache now"
     );
@@ -38,7 +38,7 @@ async fn a_token_deleted_in_the_console_fails_on_its_very_next_request() {
 
     let res = get(&app, "/tokens/me", Some(&value)).await;
     assert_error(res, 401, "UnauthorizedException", "Unauthorized").await;
-    assert!(app.state.token_cache.is_empty());
+    assert!(app.state.tokens.cached_count() == 0);
 }
 
 #[tokio::test]
@@ -91,7 +91,7 @@ async fn tokens_only_see_their_own_project() {
     let admin = app.token("ci-admin", "admin");
     let (other, _) = app.other_project("beta", "beta-owner@example.com");
     let theirs = mlp_console::cli::create_token(
-        &app.pool(),
+        &app.db(),
         &other,
         "beta-admin",
         "admin",

@@ -25,7 +25,7 @@ fn rfc3339_ms(s: &str) -> i64 {
 async fn admin_token_registration_exchange_who_am_i_list_delete() {
     let app = TestApp::spawn().await;
     let admin = app.token("ci-admin", "admin");
-    let now = app.clock.now_ms();
+    let now = app.clock.now().as_ms();
 
     // create_register_token
     let res = create_register_token(
@@ -136,7 +136,7 @@ async fn admin_token_registration_exchange_who_am_i_list_delete() {
     assert_eq!(admin_row["type"], "ADMIN");
     assert!(admin_row["exp"].is_null());
     // The id is the console's id: the same row in the database.
-    let mut conn = app.pool().get().unwrap();
+    let mut conn = app.db().conn().unwrap();
     let name: String = access_tokens::table
         .find(row["id"].as_str().unwrap())
         .select(access_tokens::name)
@@ -195,7 +195,7 @@ async fn registration_records_project_role_lifetime_and_issuer() {
     let app = TestApp::spawn().await;
     let member = app.member("dev@example.com", "admin");
     let admin = mlp_console::cli::create_token(
-        &app.pool(),
+        &app.db(),
         &app.project_id,
         "dev-admin",
         "admin",
@@ -205,7 +205,7 @@ async fn registration_records_project_role_lifetime_and_issuer() {
     )
     .unwrap();
     register(&app, &admin, "job", Some("90m"), "ADMIN").await;
-    let mut conn = app.pool().get().unwrap();
+    let mut conn = app.db().conn().unwrap();
     let (project, token_type, ttl, issuer, used): (
         String,
         String,
@@ -255,7 +255,7 @@ async fn of_20_concurrent_exchanges_exactly_one_succeeds() {
         }
     }
     assert_eq!((created, refused), (1, 19));
-    let mut conn = app.pool().get().unwrap();
+    let mut conn = app.db().conn().unwrap();
     let count: i64 = access_tokens::table
         .filter(access_tokens::name.eq("raced"))
         .count()
@@ -270,7 +270,7 @@ async fn api_writes_are_audited_with_actor_and_ip() {
     let admin = app.token("ci-admin", "admin");
     api_token(&app, &admin, "audited", None, "USER").await;
     assert_eq!(delete(&app, "/tokens/audited", &admin).await.status(), 204);
-    let mut conn = app.pool().get().unwrap();
+    let mut conn = app.db().conn().unwrap();
     let rows: Vec<AuditRow> = audit_events::table
         .filter(audit_events::project_id.eq(&app.project_id))
         .order(audit_events::id.asc())

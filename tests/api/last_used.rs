@@ -4,12 +4,13 @@ use crate::common::TestApp;
 use crate::helpers::*;
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
-use mlp_console::clock::{rfc3339, Clock};
+use mlp_console::clock::Clock;
+use mlp_console::domain::Timestamp;
 use mlp_console::db::schema::access_tokens as t;
 use serde_json::Value;
 
 fn stored(app: &TestApp, name: &str) -> (Option<i64>, String) {
-    let mut conn = app.pool().get().unwrap();
+    let mut conn = app.db().conn().unwrap();
     t::table
         .filter(t::name.eq(name))
         .select((t::last_used_at, t::last_used_ips))
@@ -26,7 +27,7 @@ async fn last_use_is_visible_after_a_flush_and_in_the_list() {
     assert_eq!(get(&app, "/tokens/me", Some(&user)).await.status(), 200);
     app.clock.advance(chrono::Duration::minutes(5));
     assert_eq!(get(&app, "/tokens/me", Some(&user)).await.status(), 200);
-    let used_at = app.clock.now_ms();
+    let used_at = app.clock.now().as_ms();
     // Not written by the request itself.
     assert_eq!(stored(&app, "worker").0, None);
     // The list already shows it from memory.
@@ -42,15 +43,15 @@ async fn last_use_is_visible_after_a_flush_and_in_the_list() {
         .find(|r| r["name"] == "worker")
         .unwrap()
         .clone();
-    assert_eq!(row["last_used_at"], rfc3339(used_at).as_str());
+    assert_eq!(row["last_used_at"], Timestamp::from_ms(used_at).rfc3339().as_str());
 
-    let written = app.state.flush_last_used().await.unwrap();
+    let written = app.flush_last_used().await.unwrap();
     assert_eq!(written, 2, "worker and ci-admin");
     assert_eq!(
         stored(&app, "worker"),
         (Some(used_at), "127.0.0.1".to_owned())
     );
-    assert_eq!(app.state.flush_last_used().await.unwrap(), 0, "nothing new");
+    assert_eq!(app.flush_last_used().await.unwrap(), 0, "nothing new");
 }
 
 #[tokio::test]
@@ -58,7 +59,7 @@ async fn stored_addresses_are_merged_most_recent_first_at_most_five() {
     let app = TestApp::spawn().await;
     let user = app.token("worker", "user");
     let id: String = {
-        let mut conn = app.pool().get().unwrap();
+        let mut conn = app.db().conn().unwrap();
         diesel::update(t::table.filter(t::name.eq("worker")))
             .set((
                 t::last_used_ips.eq("10.0.0.1,127.0.0.1,10.0.0.2,10.0.0.3,10.0.0.4"),
@@ -73,15 +74,15 @@ async fn stored_addresses_are_merged_most_recent_first_at_most_five() {
             .unwrap()
     };
     assert_eq!(get(&app, "/tokens/me", Some(&user)).await.status(), 200);
-    app.state.flush_last_used().await.unwrap();
+    app.flush_last_used().await.unwrap();
     assert_eq!(
         stored(&app, "worker").1,
         "127.0.0.1,10.0.0.1,10.0.0.2,10.0.0.3,10.0.0.4"
     );
     // Other addresses noted in memory come first, then what was stored.
     let other: std::net::IpAddr = "192.0.2.7".parse().unwrap();
-    app.state.last_used.record(&id, app.clock.now_ms(), other);
-    app.state.flush_last_used().await.unwrap();
+    app.state.tokens.note_use(&id, app.clock.now(), other);
+    app.flush_last_used().await.unwrap();
     assert_eq!(
         stored(&app, "worker").1,
         "192.0.2.7,127.0.0.1,10.0.0.1,10.0.0.2,10.0.0.3"
@@ -115,14 +116,14 @@ async fn no_request_waits_for_the_last_use_write() {
             assert_eq!(res.status(), 200);
         }
     }
-    let failed = app.state.flush_last_used().await;
+    let failed = app.flush_last_used().await;
     assert!(
         failed.is_err(),
         "the write cannot happen while the lock is held"
     );
     // The uses were kept and land once the database takes writes again.
     locker.batch_execute("ROLLBACK").unwrap();
-    assert_eq!(app.state.flush_last_used().await.unwrap(), 2);
+    assert_eq!(app.flush_last_used().await.unwrap(), 2);
     assert_eq!(stored(&app, "worker").1, "127.0.0.1");
     assert!(stored(&app, "ci-admin").0.is_some());
 }
@@ -140,10 +141,10 @@ async fn uses_still_in_memory_are_written_at_graceful_shutdown() {
     let handle = app.handle();
     let port = app.port();
     let server = tokio::spawn(app.run_until_stopped());
-    let owner = crate::common::create_user(&state.pool, "o@example.com");
-    let project = mlp_console::cli::create_project(&state.pool, "p", &owner.email).unwrap();
+    let owner = crate::common::create_user(&state.db, "o@example.com");
+    let project = mlp_console::cli::create_project(&state.db, "p", &owner.email).unwrap();
     let value =
-        mlp_console::cli::create_token(&state.pool, &project, "t", "user", None, None, None)
+        mlp_console::cli::create_token(&state.db, &project, "t", "user", None, None, None)
             .unwrap();
     let res = reqwest::Client::new()
         .get(format!("http://127.0.0.1:{port}/api/v1/tokens/me"))
@@ -154,7 +155,7 @@ async fn uses_still_in_memory_are_written_at_graceful_shutdown() {
     assert_eq!(res.status(), 200);
     handle.stop(true).await;
     server.await.unwrap().unwrap();
-    let mut conn = state.pool.get().unwrap();
+    let mut conn = state.db.conn().unwrap();
     let (at, ips): (Option<i64>, String) = t::table
         .filter(t::name.eq("t"))
         .select((t::last_used_at, t::last_used_ips))

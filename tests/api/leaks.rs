@@ -27,7 +27,7 @@ async fn me(app: &TestApp, value: &str) -> u16 {
 
 /// `(deleted_by, deleted_via)` of the token `name` of the app's project.
 fn deletion(app: &TestApp, name: &str) -> (Option<String>, Option<String>) {
-    let mut conn = app.pool().get().unwrap();
+    let mut conn = app.db().conn().unwrap();
     t::table
         .filter(t::project_id.eq(&app.project_id))
         .filter(t::name.eq(name))
@@ -46,7 +46,7 @@ type Event = (
 );
 
 fn leak_events(app: &TestApp) -> Vec<Event> {
-    let mut conn = app.pool().get().unwrap();
+    let mut conn = app.db().conn().unwrap();
     a::table
         .filter(a::event.eq("token.leak_revoked"))
         .order(a::id.asc())
@@ -151,7 +151,7 @@ async fn a_list_revokes_every_valid_value_and_nothing_else() {
     let kept = app.token("kept", "admin");
     let (beta, _) = app.other_project("beta", "beta@example.com");
     let foreign =
-        mlp_console::cli::create_token(&app.pool(), &beta, "beta-ci", "user", None, None, None)
+        mlp_console::cli::create_token(&app.db(), &beta, "beta-ci", "user", None, None, None)
             .unwrap();
     for value in [&first, &second, &kept, &foreign] {
         assert_eq!(me(&app, value).await, 200);

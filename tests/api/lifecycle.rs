@@ -6,6 +6,7 @@ use crate::helpers::*;
 use chrono::DateTime;
 use diesel::prelude::*;
 use mlp_console::clock::Clock;
+use mlp_console::domain::Timestamp;
 use mlp_console::db::audit::event;
 use mlp_console::db::schema::audit_events;
 use mlp_console::domain::secret::{parse_kind, SecretKind};
@@ -45,8 +46,8 @@ async fn status_of(app: &TestApp, token: &str) -> u16 {
 
 /// The project's active token with this name, as the database holds it.
 fn stored(app: &TestApp, name: &str) -> mlp_console::db::tokens::TokenRecord {
-    let mut conn = app.pool().get().unwrap();
-    mlp_console::db::tokens::find_active_by_name(&mut conn, &app.project_id, name)
+    let mut conn = app.db().conn().unwrap();
+    mlp_console::db::tokens::find_active(&mut conn, &app.project_id, &mlp_console::db::tokens::TokenKey::Name(name.into()))
         .unwrap()
         .expect("an active token")
 }
@@ -54,7 +55,7 @@ fn stored(app: &TestApp, name: &str) -> mlp_console::db::tokens::TokenRecord {
 /// actor, target, detail of the project's audit rows of one event, oldest first.
 fn audit(app: &TestApp, name: &str) -> Vec<(String, Option<String>, Option<String>)> {
     use audit_events as a;
-    let mut conn = app.pool().get().unwrap();
+    let mut conn = app.db().conn().unwrap();
     a::table
         .filter(a::project_id.eq(&app.project_id))
         .filter(a::event.eq(name))
@@ -139,7 +140,7 @@ async fn renew_keeps_the_lifetime_and_revives_expired_tokens() {
     let app = TestApp::spawn().await;
     let admin = app.token("ci-admin", "admin");
     let made = api_token(&app, &admin, "monthly", Some("30d"), "USER").await;
-    let created_at = app.clock.now_ms();
+    let created_at = app.clock.now().as_ms();
     assert_eq!(
         rfc3339_ms(made["expires_at"].as_str().unwrap()) / 1000,
         (created_at + 30 * DAY_MS) / 1000
@@ -148,13 +149,13 @@ async fn renew_keeps_the_lifetime_and_revives_expired_tokens() {
     let res = renew(&app, &admin, "monthly").await;
     assert_eq!(res.status(), 200);
     let body: Value = res.json().await.unwrap();
-    let now = app.clock.now_ms();
+    let now = app.clock.now().as_ms();
     assert_eq!(
         rfc3339_ms(body["expires_at"].as_str().unwrap()) / 1000,
         (now + 30 * DAY_MS) / 1000,
         "a fresh 30 days from now"
     );
-    assert_eq!(stored(&app, "monthly").expires_at, Some(now + 30 * DAY_MS));
+    assert_eq!(stored(&app, "monthly").expires_at.map(Timestamp::as_ms), Some(now + 30 * DAY_MS));
 
     // Expired: it answers 403, and a renewal brings it back with a fresh expiry.
     let value = body["refresh_token"].as_str().unwrap().to_owned();
@@ -172,8 +173,8 @@ async fn renew_keeps_the_lifetime_and_revives_expired_tokens() {
     );
     assert_eq!(status_of(&app, revived).await, 200);
     assert_eq!(
-        stored(&app, "monthly").expires_at,
-        Some(app.clock.now_ms() + 30 * DAY_MS)
+        stored(&app, "monthly").expires_at.map(Timestamp::as_ms),
+        Some(app.clock.now().as_ms() + 30 * DAY_MS)
     );
 }
 
@@ -184,7 +185,7 @@ async fn renew_needs_the_manage_scope_and_an_active_token_of_the_project() {
     let user = app.token("notebook", "user");
     let (other_id, _) = app.other_project("beta", "beta-owner@example.com");
     mlp_console::cli::create_token(
-        &app.pool(),
+        &app.db(),
         &other_id,
         "beta-token",
         "user",
@@ -364,7 +365,7 @@ async fn patch_refuses_bad_descriptions_and_bodies_and_changes_nothing() {
     let admin = app.token("ci-admin", "admin");
     let user = app.token("notebook", "user");
     mlp_console::cli::create_token(
-        &app.pool(),
+        &app.db(),
         &app.project_id,
         "spark",
         "user",

@@ -69,8 +69,8 @@ impl Cli {
         );
     }
 
-    fn pool(&self) -> mlp_console::db::Pool {
-        mlp_console::db::pool::open(Path::new(&self.db), 1).unwrap()
+    fn database(&self) -> mlp_console::db::Database {
+        mlp_console::db::Database::open(Path::new(&self.db), 1).unwrap()
     }
 
     /// An owner account and a project `ml`, ready for the token commands.
@@ -115,7 +115,7 @@ fn user_create_prints_the_id_and_reads_one_line_of_password() {
         Some("secret pass\r\nignored second line\n"),
     );
     assert!(uuid::Uuid::parse_str(&id).is_ok(), "{id}");
-    let mut conn = cli.pool().get().unwrap();
+    let mut conn = cli.database().conn().unwrap();
     let account = mlp_console::db::accounts::find_by_email(&mut conn, "ann@example.com")
         .unwrap()
         .expect("stored lower-cased");
@@ -250,7 +250,7 @@ fn project_and_member_commands() {
         None,
         "no project",
     );
-    let mut conn = cli.pool().get().unwrap();
+    let mut conn = cli.database().conn().unwrap();
     let bob = mlp_console::db::accounts::find_by_email(&mut conn, "bob@example.com")
         .unwrap()
         .unwrap();
@@ -278,15 +278,15 @@ fn token_create_prints_a_valid_value_once_and_stores_only_its_digest() {
         None,
     );
     assert_eq!(parse_kind(&value), Ok(SecretKind::Access));
-    let mut conn = cli.pool().get().unwrap();
+    let mut conn = cli.database().conn().unwrap();
     let digest = mlp_console::domain::secret::digest_of(&value);
     let token = mlp_console::db::tokens::find_active_by_digest(&mut conn, &digest)
         .unwrap()
         .unwrap();
     assert_eq!(token.project_id, project);
-    assert_eq!(token.role, "ADMIN");
+    assert_eq!(token.role, mlp_console::domain::TokenRole::Admin);
     assert_eq!(token.issuer_name, "owner@example.com");
-    let lifetime = token.expires_at.unwrap() - token.created_at;
+    let lifetime = token.expires_at.unwrap().ms_since(token.created_at);
     assert_eq!(lifetime, 30 * 86_400 * 1000);
     drop(conn);
     let bytes = std::fs::read(&cli.db).unwrap();

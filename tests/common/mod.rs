@@ -3,8 +3,9 @@
 
 use mlp_console::clock::ManualClock;
 use mlp_console::config::Settings;
-use mlp_console::db::Pool;
-use mlp_console::startup::{AppState, Application};
+use mlp_console::db::Database;
+use mlp_console::startup::Application;
+use mlp_console::state::AppState;
 use secrecy::SecretString;
 use std::sync::Arc;
 
@@ -47,10 +48,10 @@ impl TestApp {
         let port = app.port();
         let state = app.state();
         tokio::spawn(app.run_until_stopped());
-        let pool = state.pool.clone();
-        let owner = create_user(&pool, "owner@example.com");
+        let db = state.db.clone();
+        let owner = create_user(&db, "owner@example.com");
         let project_id =
-            mlp_console::cli::create_project(&pool, "alpha", &owner.email).expect("a project");
+            mlp_console::cli::create_project(&db, "alpha", &owner.email).expect("a project");
         TestApp {
             address: format!("http://127.0.0.1:{port}"),
             port,
@@ -63,8 +64,13 @@ impl TestApp {
         }
     }
 
-    pub fn pool(&self) -> Pool {
-        self.state.pool.clone()
+    pub fn db(&self) -> Database {
+        self.state.db.clone()
+    }
+
+    /// Writes every noted token use now, as the server does at shutdown.
+    pub async fn flush_last_used(&self) -> Result<usize, mlp_console::error::AppError> {
+        mlp_console::service::blocking(&self.state.tokens, |tokens| tokens.flush_last_used()).await
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -73,23 +79,23 @@ impl TestApp {
 
     /// A new account with `PASSWORD`, added to `project_id` with `role`.
     pub fn member(&self, email: &str, role: &str) -> TestUser {
-        let user = create_user(&self.pool(), email);
-        mlp_console::cli::add_member(&self.pool(), &self.project_id, email, role)
+        let user = create_user(&self.db(), email);
+        mlp_console::cli::add_member(&self.db(), &self.project_id, email, role)
             .expect("membership");
         user
     }
 
     /// A second project owned by a new account.
     pub fn other_project(&self, name: &str, owner_email: &str) -> (String, TestUser) {
-        let owner = create_user(&self.pool(), owner_email);
+        let owner = create_user(&self.db(), owner_email);
         let id =
-            mlp_console::cli::create_project(&self.pool(), name, owner_email).expect("a project");
+            mlp_console::cli::create_project(&self.db(), name, owner_email).expect("a project");
         (id, owner)
     }
 
     /// An access token made the CLI's way; returns its value.
     pub fn token(&self, name: &str, role: &str) -> String {
-        mlp_console::cli::create_token(&self.pool(), &self.project_id, name, role, None, None, None)
+        mlp_console::cli::create_token(&self.db(), &self.project_id, name, role, None, None, None)
             .expect("a token")
     }
 
@@ -138,10 +144,10 @@ impl TestApp {
     }
 }
 
-pub fn create_user(pool: &Pool, email: &str) -> TestUser {
+pub fn create_user(db: &Database, email: &str) -> TestUser {
     let password = SecretString::from(PASSWORD.to_owned());
     let account_id =
-        mlp_console::cli::create_user(pool, email, None, &password).expect("an account");
+        mlp_console::cli::create_user(db, email, None, &password).expect("an account");
     TestUser {
         email: email.to_owned(),
         account_id,

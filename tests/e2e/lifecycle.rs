@@ -9,9 +9,10 @@ use crate::tokens::{
     value_in_dom, WARNING,
 };
 use mlp_console::clock::Clock;
+use mlp_console::domain::Timestamp;
 use mlp_console::domain::roles::TokenRole;
 use mlp_console::domain::secret::{parse_kind, SecretKind};
-use mlp_console::domain::{Description, TokenName};
+use mlp_console::domain::{Description, MemberRole, TokenName, Ttl};
 use mlp_console::service::{Actor, NewTokenSpec};
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -89,8 +90,8 @@ async fn wait_row_gone(b: &Browser, name: &str) {
 }
 
 fn stored_description(app: &TestApp, name: &str) -> Option<String> {
-    let mut conn = app.pool().get().unwrap();
-    mlp_console::db::tokens::find_active_by_name(&mut conn, &app.project_id, name)
+    let mut conn = app.db().conn().unwrap();
+    mlp_console::db::tokens::find_active(&mut conn, &app.project_id, &mlp_console::db::tokens::TokenKey::Name(name.into()))
         .unwrap()
         .expect("the token is active")
         .description
@@ -199,7 +200,7 @@ async fn escape_while_renewing_still_shows_the_new_value() {
 async fn the_description_is_edited_in_place_and_escape_puts_the_row_back() {
     let app = TestApp::spawn().await;
     mlp_console::cli::create_token(
-        &app.pool(),
+        &app.db(),
         &app.project_id,
         "ci-runner",
         "user",
@@ -431,7 +432,7 @@ async fn find_by_value_shows_the_token_and_refuses_another_projects_value() {
     let leaked = app.token("leaky", "user");
     let (beta, bea) = app.other_project("beta", "bea@example.com");
     let foreign = mlp_console::cli::create_token(
-        &app.pool(),
+        &app.db(),
         &beta,
         "foreign-token",
         "admin",
@@ -536,7 +537,7 @@ async fn last_used_details_show_the_exact_time_and_the_client_address() {
         assert_eq!(api_status(&app, &value).await, 200);
         app.clock.advance(chrono::Duration::minutes(7));
     }
-    let last_use = app.clock.now_ms() - 7 * 60 * 1000;
+    let last_use = app.clock.now().as_ms() - 7 * 60 * 1000;
     app.clock
         .advance(chrono::Duration::hours(2) - chrono::Duration::minutes(7));
     b.driver.refresh().await.unwrap();
@@ -548,7 +549,7 @@ async fn last_used_details_show_the_exact_time_and_the_client_address() {
     );
     b.within(&row).click("2 hours ago").await;
 
-    let exact = mlp_console::web::format::exact_seconds(last_use);
+    let exact = mlp_console::web::format::exact_seconds(Timestamp::from_ms(last_use));
     b.wait_for_text(&format!("Last used {exact}")).await;
     let row = b.row("scorer").await;
     let details = cells(&b, &row).await["Last used"].clone();
@@ -676,18 +677,11 @@ async fn expiry_marks_and_an_expired_token_can_still_be_deleted() {
             name: TokenName::parse(name).unwrap(),
             role: TokenRole::User,
             description: Description::parse("").unwrap(),
-            lifetime_secs: lifetime_days.map(|d| d * 86_400),
+            lifetime: lifetime_days.and_then(|d| Ttl::from_secs(d as u64 * 86_400)),
         };
-        let actor = Actor {
-            account_id: Some(app.owner.account_id.clone()),
-            name: app.owner.email.clone(),
-            issuer_email: app.owner.email.clone(),
-            client_ip: None,
-        };
-        let mut conn = app.pool().get().unwrap();
-        let (value, _) =
-            mlp_console::service::create_token(&mut conn, app.clock.now_ms(), &spec, &actor)
-                .unwrap();
+        // A fixture: made with an owner's rights, recorded as its creator's.
+        let actor = Actor::member(&app.owner.account_id, &app.owner.email, MemberRole::Owner, None);
+        let (value, _) = app.state.tokens.create(&spec, &actor).unwrap();
         value.expose().to_owned()
     };
     token("forever", None);

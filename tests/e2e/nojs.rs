@@ -39,7 +39,7 @@ async fn without_js_create_shows_the_value_once_on_a_full_page() {
         Some(SecretKind::Access),
         "{value:?}"
     );
-    let mut conn = app.pool().get().unwrap();
+    let mut conn = app.db().conn().unwrap();
     let record = mlp_console::db::tokens::find_active_by_digest(&mut conn, &digest_of(&value))
         .unwrap()
         .expect("the shown value is the new token");

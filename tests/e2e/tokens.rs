@@ -4,10 +4,9 @@
 use crate::common::{TestApp, TestUser, PASSWORD};
 use crate::harness::{Browser, Kind};
 use crate::login::log_in;
-use mlp_console::clock::Clock;
 use mlp_console::domain::roles::TokenRole;
 use mlp_console::domain::secret::{digest_of, parse_kind, SecretKind};
-use mlp_console::domain::{Description, TokenName};
+use mlp_console::domain::{Description, MemberRole, TokenName, Ttl};
 use mlp_console::service::{Actor, NewTokenSpec};
 use serde_json::{json, Value};
 use thirtyfour::prelude::*;
@@ -27,7 +26,7 @@ pub async fn signed_in(app: &TestApp, journey: &str, email: &str) -> Browser {
 /// A token made outside the browser (the CLI's way), created by `as_email`.
 pub fn token_by(app: &TestApp, project_id: &str, name: &str, role: &str, as_email: &str) {
     mlp_console::cli::create_token(
-        &app.pool(),
+        &app.db(),
         project_id,
         name,
         role,
@@ -70,7 +69,7 @@ pub fn assert_is_the_new_token(app: &TestApp, value: &str, name: &str) {
         Ok(SecretKind::Access),
         "{value:?} is not an access token value (format and checksum of SPEC §3)"
     );
-    let mut conn = app.pool().get().unwrap();
+    let mut conn = app.db().conn().unwrap();
     let record = mlp_console::db::tokens::find_active_by_digest(&mut conn, &digest_of(value))
         .unwrap()
         .expect("the shown value is an active token");
@@ -78,7 +77,7 @@ pub fn assert_is_the_new_token(app: &TestApp, value: &str, name: &str) {
 }
 
 fn active_names(app: &TestApp, project_id: &str) -> Vec<String> {
-    let mut conn = app.pool().get().unwrap();
+    let mut conn = app.db().conn().unwrap();
     mlp_console::db::tokens::all_active(&mut conn, project_id)
         .unwrap()
         .into_iter()
@@ -106,16 +105,11 @@ fn seed(
         name: TokenName::parse(name).unwrap(),
         role,
         description: Description::parse(description).unwrap(),
-        lifetime_secs: lifetime_days.map(|d| d * 86_400),
+        lifetime: lifetime_days.and_then(|d| Ttl::from_secs(d as u64 * 86_400)),
     };
-    let actor = Actor {
-        account_id: Some(creator.account_id.clone()),
-        name: creator.email.clone(),
-        issuer_email: creator.email.clone(),
-        client_ip: None,
-    };
-    let mut conn = app.pool().get().unwrap();
-    mlp_console::service::create_token(&mut conn, app.clock.now_ms(), &spec, &actor).unwrap();
+    // A fixture: made with an owner's rights, recorded as its creator's.
+    let actor = Actor::member(&creator.account_id, &creator.email, MemberRole::Owner, None);
+    app.state.tokens.create(&spec, &actor).unwrap();
 }
 
 /// A realistic page (for the README screenshots too): several creators, roles, expiries, a description.
@@ -640,7 +634,7 @@ async fn a_viewer_sees_the_tokens_but_no_create_or_delete() {
 async fn the_project_switcher_shows_each_projects_own_tokens() {
     let app = TestApp::spawn().await;
     let (beta, _) = app.other_project("beta", "bea@example.com");
-    mlp_console::cli::add_member(&app.pool(), &beta, &app.owner.email, "member").unwrap();
+    mlp_console::cli::add_member(&app.db(), &beta, &app.owner.email, "member").unwrap();
     app.token("alpha-token", "user");
     token_by(&app, &beta, "beta-token", "user", "bea@example.com");
     let b = signed_in(&app, "project-switcher", &app.owner.email).await;

@@ -3,7 +3,8 @@
 use crate::common::{self, TestApp};
 use crate::support::{count, one, sel, text};
 use diesel::prelude::*;
-use mlp_console::clock::{rfc3339, Clock};
+use mlp_console::clock::Clock;
+use mlp_console::domain::Timestamp;
 use mlp_console::db::audit::{self, event, NewAuditEvent};
 use mlp_console::db::schema::audit_events;
 use reqwest::{Client, Response};
@@ -173,7 +174,7 @@ async fn events_of_another_project_never_appear() {
     let beta = app.logged_in(&beta_owner.email).await;
     create_token(&alpha, &app, &app.project_id, "alpha-token").await;
     create_token(&beta, &app, &beta_id, "beta-token").await;
-    mlp_console::cli::create_token(&app.pool(), &beta_id, "beta-cli", "user", None, None, None)
+    mlp_console::cli::create_token(&app.db(), &beta_id, "beta-cli", "user", None, None, None)
         .unwrap();
 
     let (body, doc) = get_html(&alpha, &app, &audit_path(&app.project_id)).await;
@@ -239,7 +240,7 @@ async fn failed_logins_of_members_appear_and_of_outsiders_do_not() {
     assert!(!body.contains("wrong password"));
 
     // Only current members: once removed, the member's logins leave the log.
-    let mut conn = app.pool().get().unwrap();
+    let mut conn = app.db().conn().unwrap();
     diesel::delete(
         mlp_console::db::schema::memberships::table
             .filter(mlp_console::db::schema::memberships::account_id.eq(&member.account_id)),
@@ -252,8 +253,8 @@ async fn failed_logins_of_members_appear_and_of_outsiders_do_not() {
 
 /// Records `n` token events of the app's project, one second apart, ending a minute before now.
 fn record_events(app: &TestApp, n: i64) -> Vec<i64> {
-    let mut conn = app.pool().get().unwrap();
-    let now = app.clock.now_ms();
+    let mut conn = app.db().conn().unwrap();
+    let now = app.clock.now().as_ms();
     (0..n)
         .map(|i| {
             let at = now - 60_000 - (n - i) * 1000;
@@ -271,7 +272,7 @@ fn record_events(app: &TestApp, n: i64) -> Vec<i64> {
                     target: Some(&format!("t{i}")),
                     client_ip: Some("192.0.2.7"),
                     detail: Some(if i % 2 == 0 { "ADMIN" } else { "api" }),
-                    created_at: at,
+                    created_at: Timestamp::from_ms(at),
                 },
             )
             .unwrap();
@@ -292,11 +293,11 @@ async fn sixty_events_make_two_pages_newest_first() {
     let first = rows(&doc);
     assert_eq!(first.len(), 50);
     assert_eq!(first[0].event, event::LOGIN_SUCCEEDED);
-    assert_eq!(first[0].datetime, rfc3339(app.clock.now_ms()));
+    assert_eq!(first[0].datetime, app.clock.now().rfc3339());
     let want: Vec<String> = (10..59).rev().map(|i| format!("t{i}")).collect();
     assert_eq!(targets(&first[1..]), want);
     // Exact UTC times, to the second.
-    assert_eq!(first[1].datetime, rfc3339(times[58]));
+    assert_eq!(first[1].datetime, Timestamp::from_ms(times[58]).rfc3339());
     assert!(first[1].time.ends_with(" UTC"), "{}", first[1].time);
     assert_eq!(first[1].time.len(), "2025-11-22 14:03:05 UTC".len());
     assert_eq!(first[1].detail, "Role: Administrator");
@@ -396,7 +397,7 @@ async fn an_empty_log_says_so() {
     let app = TestApp::spawn().await;
     let c = app.logged_in(&app.owner.email).await;
     // Forget even the login that just happened.
-    let mut conn = app.pool().get().unwrap();
+    let mut conn = app.db().conn().unwrap();
     diesel::delete(audit_events::table)
         .execute(&mut conn)
         .unwrap();
@@ -422,7 +423,7 @@ async fn the_page_never_shows_a_token_value() {
         assert!(!body.contains(&value[..10]));
     }
     // No column of the table could hold one: names, emails, addresses, roles and ways of deletion only.
-    let mut conn = app.pool().get().unwrap();
+    let mut conn = app.db().conn().unwrap();
     let stored: Vec<audit::AuditEvent> = audit_events::table
         .select(audit::AuditEvent::as_select())
         .load(&mut conn)

@@ -7,7 +7,7 @@ use scraper::Html;
 
 /// The id of the app's only active token.
 fn only_token_id(app: &TestApp) -> String {
-    let mut conn = app.pool().get().unwrap();
+    let mut conn = app.db().conn().unwrap();
     let (rows, _) =
         mlp_console::db::tokens::list_active(&mut conn, &app.project_id, 0, 10).unwrap();
     assert_eq!(rows.len(), 1);

@@ -240,12 +240,13 @@ async fn simultaneous_wrong_passwords_hash_no_more_than_the_limit() {
 
 #[tokio::test]
 async fn logins_beyond_the_waiting_room_are_turned_away_at_once() {
-    use mlp_console::startup::LOGINS_WAITING_AT_MOST;
+    use mlp_console::service::accounts::LOGINS_WAITING_AT_MOST;
     let app = TestApp::spawn().await;
     // Holding the only hashing permit keeps every admitted login waiting.
     let hashing = app
         .state
-        .password_hashing
+        .accounts
+        .hashing
         .clone()
         .acquire_owned()
         .await

@@ -4,6 +4,7 @@
 use crate::common::TestApp;
 use crate::support::*;
 use mlp_console::clock::Clock;
+use mlp_console::domain::Timestamp;
 use mlp_console::db::audit::event;
 use mlp_console::domain::TokenRole;
 use mlp_console::web::format;
@@ -96,7 +97,7 @@ async fn renewing_without_javascript_shows_a_new_value_once_and_the_old_one_fail
 
     let after = stored(&app, &id);
     assert_eq!(after.name, "ci");
-    assert_eq!(after.role, "ADMIN");
+    assert_eq!(after.role.as_str(), "ADMIN");
     assert_eq!(after.description.as_deref(), Some("nightly builds"));
     assert_eq!(after.created_at, before.created_at);
     assert_eq!(after.created_by_account_id, before.created_by_account_id);
@@ -139,11 +140,11 @@ async fn renewing_with_htmx_replaces_the_confirmation_and_refreshes_the_row() {
         None,
         Some(&member),
     );
-    let created = app.clock.now_ms();
-    assert_eq!(stored(&app, &id).expires_at, Some(created + 30 * DAY_MS));
+    let created = app.clock.now().as_ms();
+    assert_eq!(stored(&app, &id).expires_at.map(Timestamp::as_ms), Some(created + 30 * DAY_MS));
     assert_eq!(api_status(&app, &old).await, 200);
     app.clock.advance(chrono::Duration::days(10));
-    let now = app.clock.now_ms();
+    let now = app.clock.now().as_ms();
     let c = app.logged_in(&member.email).await;
     let url = token_path(&app, &id, "renew");
 
@@ -164,7 +165,7 @@ async fn renewing_with_htmx_replaces_the_confirmation_and_refreshes_the_row() {
     // It says when the renewed token will expire: the same 30 days, from now.
     let fresh = now + 30 * DAY_MS;
     assert!(
-        text(one(&dialog, "#renew-text")).contains(&format::date(fresh)),
+        text(one(&dialog, "#renew-text")).contains(&format::date(Timestamp::from_ms(fresh))),
         "{html}"
     );
 
@@ -190,7 +191,7 @@ async fn renewing_with_htmx_replaces_the_confirmation_and_refreshes_the_row() {
     assert_eq!(text(one(&doc, "button[data-close-dialog]")), "Ready");
     let row = one(&doc, &format!("tr#token-{id}"));
     assert!(text(row).contains("notebook"));
-    assert!(text(row).contains(&format::date(fresh)), "{}", text(row));
+    assert!(text(row).contains(&format::date(Timestamp::from_ms(fresh))), "{}", text(row));
     assert_eq!(
         count(
             &doc,
@@ -206,12 +207,12 @@ async fn renewing_with_htmx_replaces_the_confirmation_and_refreshes_the_row() {
     assert_eq!(api_status(&app, &new).await, 200);
     let after = stored(&app, &id);
     assert_eq!(
-        after.expires_at,
+        after.expires_at.map(Timestamp::as_ms),
         Some(fresh),
         "a fresh expiry of the same length"
     );
-    assert_eq!(after.lifetime_secs, Some(30 * 86_400));
-    assert_eq!(after.role, "USER");
+    assert_eq!(after.lifetime.map(|t| t.as_secs() as i64), Some(30 * 86_400));
+    assert_eq!(after.role.as_str(), "USER");
     assert_eq!(
         after.created_by_account_id.as_deref(),
         Some(member.account_id.as_str())
@@ -251,20 +252,20 @@ async fn expired_tokens_and_custom_dates_renew_to_the_same_length_from_now() {
     let res = post_form(&c, &app, &token_path(&app, &id, "renew"), &[], false).await;
     assert_eq!(res.status(), 200);
     let new = shown_value(&Html::parse_document(&res.text().await.unwrap()));
-    let now = app.clock.now_ms();
-    assert_eq!(stored(&app, &id).expires_at, Some(now + 7 * DAY_MS));
+    let now = app.clock.now().as_ms();
+    assert_eq!(stored(&app, &id).expires_at.map(Timestamp::as_ms), Some(now + 7 * DAY_MS));
     assert_eq!(api_status(&app, &new).await, 200, "it works again");
     assert_eq!(api_status(&app, &old).await, 401);
     let list = get_html(&c, &app, &app.tokens_path()).await;
     let expires = text(one(&list, &format!("#token-{id} td.expires")));
     assert!(!expires.contains("Expired"), "{expires}");
     assert!(
-        expires.contains(&format::date(now + 7 * DAY_MS)),
+        expires.contains(&format::date(Timestamp::from_ms(now + 7 * DAY_MS))),
         "{expires}"
     );
 
     // A token made with a custom date keeps that length too.
-    let today = mlp_console::clock::from_ms(app.clock.now_ms()).date_naive();
+    let today = app.clock.now().to_datetime().date_naive();
     let day = today + chrono::Days::new(20);
     let res = post_form(
         &c,
@@ -280,21 +281,21 @@ async fn expired_tokens_and_custom_dates_renew_to_the_same_length_from_now() {
     )
     .await;
     assert_eq!(res.status(), 200);
-    let mut conn = app.pool().get().unwrap();
+    let mut conn = app.db().conn().unwrap();
     let custom =
-        mlp_console::db::tokens::find_active_by_name(&mut conn, &app.project_id, "until-then")
+        mlp_console::db::tokens::find_active(&mut conn, &app.project_id, &mlp_console::db::tokens::TokenKey::Name("until-then".into()))
             .unwrap()
             .unwrap();
     drop(conn);
-    let length = custom.expires_at.unwrap() - custom.created_at;
-    assert_eq!(custom.lifetime_secs.map(|s| s * 1000), Some(length));
+    let length = custom.expires_at.unwrap().ms_since(custom.created_at);
+    assert_eq!(custom.lifetime.map(|t| t.as_secs() as i64).map(|s| s * 1000), Some(length));
     app.clock.advance(chrono::Duration::days(3));
     let c = app.logged_in(&app.owner.email).await;
     let res = post_form(&c, &app, &token_path(&app, &custom.id, "renew"), &[], false).await;
     assert_eq!(res.status(), 200);
     assert_eq!(
-        stored(&app, &custom.id).expires_at,
-        Some(app.clock.now_ms() + length)
+        stored(&app, &custom.id).expires_at.map(Timestamp::as_ms),
+        Some(app.clock.now().as_ms() + length)
     );
 }
 
@@ -362,7 +363,7 @@ async fn renew_and_description_routes_answer_404_outside_the_project_and_for_unk
     let app = TestApp::spawn().await;
     let (other_id, other_owner) = app.other_project("beta", "beta-owner@example.com");
     let value = mlp_console::cli::create_token(
-        &app.pool(),
+        &app.db(),
         &other_id,
         "beta-token",
         "user",
@@ -371,8 +372,8 @@ async fn renew_and_description_routes_answer_404_outside_the_project_and_for_unk
         Some("theirs"),
     )
     .unwrap();
-    let mut conn = app.pool().get().unwrap();
-    let tid = mlp_console::db::tokens::find_active_by_name(&mut conn, &other_id, "beta-token")
+    let mut conn = app.db().conn().unwrap();
+    let tid = mlp_console::db::tokens::find_active(&mut conn, &other_id, &mlp_console::db::tokens::TokenKey::Name("beta-token".into()))
         .unwrap()
         .unwrap()
         .id;
@@ -404,8 +405,8 @@ async fn renew_and_description_routes_answer_404_outside_the_project_and_for_unk
     let res = post_form(&c, &app, &format!("{own}/renew"), &[], false).await;
     assert_eq!(res.status(), 404);
     assert_eq!(api_status(&app, &value).await, 200, "still the old value");
-    let mut conn = app.pool().get().unwrap();
-    let token = mlp_console::db::tokens::find_active(&mut conn, &other_id, &tid)
+    let mut conn = app.db().conn().unwrap();
+    let token = mlp_console::db::tokens::find_active(&mut conn, &other_id, &mlp_console::db::tokens::TokenKey::Id(tid.clone()))
         .unwrap()
         .unwrap();
     assert_eq!(token.description.as_deref(), Some("theirs"));

@@ -3,12 +3,11 @@
 
 use crate::common::{TestApp, TestUser};
 use diesel::prelude::*;
-use mlp_console::clock::Clock;
 use mlp_console::db::schema::audit_events;
 use mlp_console::db::tokens::TokenRecord;
 use mlp_console::domain::secret::{parse_kind, SecretKind};
-use mlp_console::domain::{Description, TokenName, TokenRole};
-use mlp_console::service::{self, Actor, NewTokenSpec};
+use mlp_console::domain::{Description, MemberRole, TokenName, TokenRole, Ttl};
+use mlp_console::service::{Actor, NewTokenSpec};
 use reqwest::{Client, Response};
 use scraper::{ElementRef, Html, Selector};
 
@@ -107,24 +106,18 @@ pub fn make_token(
         name: TokenName::parse(name).unwrap(),
         role,
         description: Description::parse(description.unwrap_or("")).unwrap(),
-        lifetime_secs,
+        lifetime: lifetime_secs.and_then(|s| Ttl::from_secs(s as u64)),
     };
-    let actor = Actor {
-        account_id: Some(creator.account_id.clone()),
-        name: creator.email.clone(),
-        issuer_email: creator.email.clone(),
-        client_ip: None,
-    };
-    let mut conn = app.pool().get().unwrap();
-    let (secret, record) =
-        service::create_token(&mut conn, app.clock.now_ms(), &spec, &actor).expect("a token");
+    // A fixture: made with an owner's rights, recorded as its creator's.
+    let actor = Actor::member(&creator.account_id, &creator.email, MemberRole::Owner, None);
+    let (secret, record) = app.state.tokens.create(&spec, &actor).expect("a token");
     (secret.expose().to_owned(), record.id)
 }
 
 /// The token row as stored now (active or not).
 pub fn stored(app: &TestApp, id: &str) -> TokenRecord {
     use mlp_console::db::schema::access_tokens as t;
-    let mut conn = app.pool().get().unwrap();
+    let mut conn = app.db().conn().unwrap();
     t::table
         .filter(t::id.eq(id))
         .select(TokenRecord::as_select())
@@ -186,7 +179,7 @@ pub type AuditRow = (
 /// The project's audit rows of one event, oldest first.
 pub fn audit(app: &TestApp, event: &str) -> Vec<AuditRow> {
     use audit_events as a;
-    let mut conn = app.pool().get().unwrap();
+    let mut conn = app.db().conn().unwrap();
     a::table
         .filter(a::project_id.eq(&app.project_id))
         .filter(a::event.eq(event))

@@ -137,7 +137,7 @@ fn shown_value(doc: &Html) -> String {
 
 /// Every token row ever written for the app's project (active or deleted), and every audit event.
 fn written(app: &TestApp) -> (i64, i64) {
-    let mut conn = app.pool().get().unwrap();
+    let mut conn = app.db().conn().unwrap();
     let tokens = access_tokens::table
         .filter(access_tokens::project_id.eq(&app.project_id))
         .count()
@@ -152,7 +152,7 @@ fn written(app: &TestApp) -> (i64, i64) {
 }
 
 fn active_count(app: &TestApp, project_id: &str) -> i64 {
-    let mut conn = app.pool().get().unwrap();
+    let mut conn = app.db().conn().unwrap();
     mlp_console::db::tokens::list_active(&mut conn, project_id, 0, 0)
         .unwrap()
         .1
@@ -170,7 +170,7 @@ fn assert_valid_value(value: &str) {
 
 fn cli_token(app: &TestApp, name: &str, role: &str, expires_in: Option<&str>, by: Option<&str>) {
     mlp_console::cli::create_token(
-        &app.pool(),
+        &app.db(),
         &app.project_id,
         name,
         role,
@@ -215,12 +215,12 @@ async fn a_member_creates_a_user_token_without_javascript() {
     assert_eq!(rows[0].last_used, "Never");
     assert!(text(one(&list, "#token-rows tr")).contains(&member.email));
 
-    let mut conn = app.pool().get().unwrap();
+    let mut conn = app.db().conn().unwrap();
     let token =
-        mlp_console::db::tokens::find_active_by_name(&mut conn, &app.project_id, "notebook")
+        mlp_console::db::tokens::find_active(&mut conn, &app.project_id, &mlp_console::db::tokens::TokenKey::Name("notebook".into()))
             .unwrap()
             .unwrap();
-    assert_eq!(token.role, "USER");
+    assert_eq!(token.role.as_str(), "USER");
     assert_eq!(
         token.created_by_account_id.as_deref(),
         Some(member.account_id.as_str())
@@ -560,7 +560,7 @@ async fn bad_expiration_and_description_are_reported_next_to_their_fields() {
 async fn a_custom_date_and_the_fixed_lifetimes_set_the_expiry() {
     let app = TestApp::spawn().await;
     let c = app.logged_in(&app.owner.email).await;
-    let in_ten_days = (app.clock.now() + chrono::Duration::days(10)).date_naive();
+    let in_ten_days = (app.clock.now().to_datetime() + chrono::Duration::days(10)).date_naive();
     let date = in_ten_days.format("%Y-%m-%d").to_string();
     let res = post_create(
         &c,
@@ -658,9 +658,9 @@ async fn last_use_is_shown_relative_with_the_exact_time_in_a_tooltip() {
     let app = TestApp::spawn().await;
     let c = app.logged_in(&app.owner.email).await;
     cli_token(&app, "used", "user", None, None);
-    let three_hours_ago = app.clock.now_ms() - 3 * 3600 * 1000;
+    let three_hours_ago = app.clock.now().as_ms() - 3 * 3600 * 1000;
     {
-        let mut conn = app.pool().get().unwrap();
+        let mut conn = app.db().conn().unwrap();
         diesel::update(access_tokens::table.filter(access_tokens::name.eq("used")))
             .set(access_tokens::last_used_at.eq(three_hours_ago))
             .execute(&mut conn)
@@ -671,7 +671,7 @@ async fn last_use_is_shown_relative_with_the_exact_time_in_a_tooltip() {
     let time = one(&page, "#token-rows tr td:nth-child(6) time");
     assert_eq!(
         time.value().attr("datetime"),
-        Some(mlp_console::clock::rfc3339(three_hours_ago).as_str())
+        Some(mlp_console::domain::Timestamp::from_ms(three_hours_ago).rfc3339().as_str())
     );
     assert!(time.value().attr("title").unwrap().ends_with("UTC"));
 }
@@ -794,7 +794,7 @@ async fn deleting_with_htmx_removes_the_row_in_place() {
     assert_eq!(active_count(&app, &app.project_id), 0);
 
     // The audit log has both deletions, by the owner, via the console.
-    let mut conn = app.pool().get().unwrap();
+    let mut conn = app.db().conn().unwrap();
     let deleted: Vec<(String, Option<String>)> = audit_events::table
         .filter(audit_events::event.eq("token.deleted"))
         .select((audit_events::actor, audit_events::detail))
@@ -882,7 +882,7 @@ async fn a_member_of_another_project_gets_404_for_every_token_route() {
     let app = TestApp::spawn().await;
     let (other_id, other_owner) = app.other_project("beta", "beta-owner@example.com");
     mlp_console::cli::create_token(
-        &app.pool(),
+        &app.db(),
         &other_id,
         "beta-token",
         "user",
@@ -943,7 +943,7 @@ async fn a_member_of_another_project_gets_404_for_every_token_route() {
         }
     }
     assert_eq!(active_count(&app, &other_id), 1, "nothing deleted");
-    let mut conn = app.pool().get().unwrap();
+    let mut conn = app.db().conn().unwrap();
     let names: Vec<String> = access_tokens::table
         .filter(access_tokens::project_id.eq(&other_id))
         .select(access_tokens::name)
@@ -1123,7 +1123,7 @@ async fn every_page_carries_the_security_headers_and_no_inline_code() {
 async fn the_page_names_itself_and_the_project_and_marks_it_in_the_switcher() {
     let app = TestApp::spawn().await;
     let (beta_id, _) = app.other_project("beta", "beta-owner@example.com");
-    mlp_console::cli::add_member(&app.pool(), &beta_id, &app.owner.email, "viewer").unwrap();
+    mlp_console::cli::add_member(&app.db(), &beta_id, &app.owner.email, "viewer").unwrap();
     let c = app.logged_in(&app.owner.email).await;
 
     let page = get_html(&c, &app, &format!("/projects/{beta_id}/tokens")).await;

@@ -4,8 +4,9 @@ use crate::common::TestApp;
 use crate::support::{count, one, sel, text};
 use diesel::prelude::*;
 use mlp_console::clock::Clock;
+use mlp_console::domain::Timestamp;
 use mlp_console::db::schema::access_tokens as t;
-use mlp_console::db::tokens::DeletedVia;
+use mlp_console::domain::{DeletedVia, MemberRole};
 use mlp_console::service::{Actor, TokenKey};
 use mlp_console::web::format;
 use reqwest::{Client, Response};
@@ -23,7 +24,7 @@ async fn page(c: &Client, app: &TestApp, path: &str) -> Html {
 }
 
 fn token_id(app: &TestApp, name: &str) -> String {
-    let mut conn = app.pool().get().unwrap();
+    let mut conn = app.db().conn().unwrap();
     t::table
         .filter(t::name.eq(name))
         .filter(t::deleted_at.is_null())
@@ -64,7 +65,7 @@ async fn find(c: &Client, app: &TestApp, project_id: &str, value: &str, htmx: bo
 fn foreign_token(app: &TestApp) -> (String, String) {
     let (beta, _) = app.other_project("beta", "beta-owner@example.com");
     let value =
-        mlp_console::cli::create_token(&app.pool(), &beta, "beta-ci", "user", None, None, None)
+        mlp_console::cli::create_token(&app.db(), &beta, "beta-ci", "user", None, None, None)
             .unwrap();
     (beta, value)
 }
@@ -117,7 +118,7 @@ fn switch_state(doc: &Html) -> (String, String) {
 }
 
 fn ms_of(app: &TestApp) -> i64 {
-    app.clock.now_ms()
+    app.clock.now().as_ms()
 }
 
 // ---------- Show deleted ----------
@@ -182,21 +183,21 @@ async fn show_deleted_lists_who_when_and_how_for_every_member_without_actions() 
             DeletedRow {
                 name: "by-leak".into(),
                 role: "Administrator".into(),
-                deleted: format::exact(leak_at),
+                deleted: format::exact(Timestamp::from_ms(leak_at)),
                 deleted_by: "leak report".into(),
                 how: "leak report".into(),
             },
             DeletedRow {
                 name: "by-api".into(),
                 role: "User".into(),
-                deleted: format::exact(api_at),
+                deleted: format::exact(Timestamp::from_ms(api_at)),
                 deleted_by: "ci-admin".into(),
                 how: "API".into(),
             },
             DeletedRow {
                 name: "by-console".into(),
                 role: "User".into(),
-                deleted: format::exact(console_at),
+                deleted: format::exact(Timestamp::from_ms(console_at)),
                 deleted_by: app.owner.email.clone(),
                 how: "console".into(),
             },
@@ -238,22 +239,13 @@ async fn deleted_tokens_are_paginated_fifty_a_page_with_an_empty_state() {
     assert_eq!(text(one(&doc, "#deleted-empty h2")), "No deleted tokens");
     assert_eq!(count(&doc, "#deleted-rows"), 0);
 
-    let actor = Actor {
-        account_id: Some(app.owner.account_id.clone()),
-        name: app.owner.email.clone(),
-        issuer_email: app.owner.email.clone(),
-        client_ip: None,
-    };
+    let owner_actor = Actor::member(&app.owner.account_id, &app.owner.email, MemberRole::Owner, None);
     for i in 0..51 {
         app.token(&format!("gone-{i:02}"), "user");
+        let key = TokenKey::Name(format!("gone-{i:02}"));
         app.state
-            .delete_token(
-                app.project_id.clone(),
-                TokenKey::Name(format!("gone-{i:02}")),
-                actor.clone(),
-                DeletedVia::Console,
-            )
-            .await
+            .tokens
+            .delete(&app.project_id, &key, &owner_actor, DeletedVia::Console)
             .unwrap();
         app.clock.advance(chrono::Duration::seconds(1));
     }
@@ -319,14 +311,14 @@ async fn last_used_details_show_the_exact_time_and_the_last_five_distinct_addres
         last_used(&doc, &id),
         Some((
             "just now".into(),
-            format::exact_seconds(used_at),
+            format::exact_seconds(Timestamp::from_ms(used_at)),
             vec!["127.0.0.1".into()]
         ))
     );
 
     // Older addresses in the database, newer ones in memory: merged, most recent first, at most 5.
     {
-        let mut conn = app.pool().get().unwrap();
+        let mut conn = app.db().conn().unwrap();
         diesel::update(t::table.filter(t::id.eq(&id)))
             .set((
                 t::last_used_at.eq(used_at - 3_600_000),
@@ -338,14 +330,14 @@ async fn last_used_details_show_the_exact_time_and_the_last_five_distinct_addres
     app.clock.advance(chrono::Duration::hours(2));
     let later = ms_of(&app);
     let other: std::net::IpAddr = "2001:db8::7".parse().unwrap();
-    app.state.last_used.record(&id, later, other);
+    app.state.tokens.note_use(&id, Timestamp::from_ms(later), other);
     app.clock.advance(chrono::Duration::minutes(5));
     let doc = page(&owner, &app, &app.tokens_path()).await;
     assert_eq!(
         last_used(&doc, &id),
         Some((
             "5 minutes ago".into(),
-            format::exact_seconds(later),
+            format::exact_seconds(Timestamp::from_ms(later)),
             [
                 "2001:db8::7",
                 "127.0.0.1",
@@ -359,9 +351,9 @@ async fn last_used_details_show_the_exact_time_and_the_last_five_distinct_addres
     );
 
     // Once written, the database alone says the same.
-    app.state.flush_last_used().await.unwrap();
+    app.flush_last_used().await.unwrap();
     let stored: (Option<i64>, String) = {
-        let mut conn = app.pool().get().unwrap();
+        let mut conn = app.db().conn().unwrap();
         t::table
             .filter(t::id.eq(&id))
             .select((t::last_used_at, t::last_used_ips))

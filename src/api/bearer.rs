@@ -2,14 +2,15 @@
 //!
 //! The common case is a cache hit: checksum, SHA-256, one hash-map read, the expiry against the
 //! app's clock, and a note for "last used", all on the worker thread, with no SQL and no thread hop.
-//! A miss does one indexed digest lookup on the blocking pool and fills the cache.
+//! A miss does one indexed digest lookup on the blocking pool and fills the cache (`TokenStore::look_up`).
 
 use crate::api::error::ApiError;
+use crate::auth::client_ip;
 use crate::auth::token_cache::VerifiedToken;
 use crate::domain::secret::{digest_of, parse_kind};
-use crate::domain::{Digest, SecretKind};
+use crate::domain::{Digest, SecretKind, Timestamp};
 use crate::error::AppError;
-use crate::startup::AppState;
+use crate::state::AppState;
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
@@ -26,14 +27,15 @@ pub struct BearerToken(pub Arc<VerifiedToken>);
 /// Set once the token a request presented was looked up: its expiry (valid or expired; `None` when it
 /// never expires or is unknown), for the `MLP-Token-Expiration` header.
 #[derive(Debug, Clone, Copy)]
-pub struct TokenExpiration(pub Option<i64>);
+pub struct TokenExpiration(pub Option<Timestamp>);
 
 impl BearerToken {
     pub fn token(&self) -> &VerifiedToken {
         &self.0
     }
 
-    /// Refuses with SPEC §6's scope message unless the token's role carries `scope`.
+    /// Refuses with SPEC §6's scope message unless the token's role carries `scope`. Asked before a
+    /// body is read, so that answer comes first; the service checks its own rule again.
     pub fn require_scope(&self, scope: &str) -> Result<(), ApiError> {
         if self.0.role.has_scope(scope) {
             Ok(())
@@ -59,13 +61,13 @@ impl FromRequest for BearerToken {
             Ok(digest) => digest,
             Err(err) => return Either::Left(ready(Err(err))),
         };
-        if let Some(token) = state.token_cache.get(&digest) {
+        if let Some(token) = state.tokens.cached(&digest) {
             return Either::Left(ready(accept(req, state, token)));
         }
         let state = state.clone();
         let req = req.clone();
         Either::Right(Box::pin(async move {
-            let Some(token) = look_up(&state, digest).await? else {
+            let Some(token) = state.tokens.look_up(digest).await? else {
                 req.extensions_mut().insert(TokenExpiration(None));
                 return Err(ApiError::unauthorized());
             };
@@ -74,36 +76,15 @@ impl FromRequest for BearerToken {
     }
 }
 
-/// A cache miss: the one indexed digest lookup, on the blocking pool; a found token fills the cache.
-async fn look_up(
-    state: &web::Data<AppState>,
-    digest: Digest,
-) -> Result<Option<Arc<VerifiedToken>>, ApiError> {
-    let generation = state.token_cache.generation();
-    let pool = state.pool.clone();
-    let record = web::block(move || -> Result<_, AppError> {
-        let mut conn = pool.get()?;
-        Ok(crate::db::tokens::find_active_by_digest(
-            &mut conn, &digest,
-        )?)
-    })
-    .await??;
-    Ok(record.map(|record| {
-        let token = Arc::new(VerifiedToken::from(&record));
-        state.token_cache.insert(generation, digest, token.clone());
-        token
-    }))
-}
-
 /// When the access token a request presents expires, for answers whose handler did not verify it (an
 /// unknown route, a call that needs no token): `None` when it presents none, an unknown one, or one that
 /// never expires. Notes no use.
-pub async fn presented_expiry(req: &HttpRequest) -> Option<i64> {
+pub async fn presented_expiry(req: &HttpRequest) -> Option<Timestamp> {
     let state = req.app_data::<web::Data<AppState>>()?;
     let digest = presented_digest(req).ok()?;
-    let token = match state.token_cache.get(&digest) {
+    let token = match state.tokens.cached(&digest) {
         Some(token) => token,
-        None => look_up(state, digest).await.ok()??,
+        None => state.tokens.look_up(digest).await.ok()??,
     };
     token.expires_at
 }
@@ -144,14 +125,12 @@ fn accept(
     state: &AppState,
     token: Arc<VerifiedToken>,
 ) -> Result<BearerToken, ApiError> {
-    let now = state.clock.now_ms();
+    let now = state.clock.now();
     req.extensions_mut()
         .insert(TokenExpiration(token.expires_at));
     if token.is_expired(now) {
         return Err(ApiError::expired());
     }
-    state
-        .last_used
-        .record(&token.id, now, crate::web::client_ip(req));
+    state.tokens.note_use(&token.id, now, client_ip(req));
     Ok(BearerToken(token))
 }

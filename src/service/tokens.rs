@@ -1,0 +1,571 @@
+//! The token store: the one owner of access tokens. It holds the database, the exact verification cache
+//! and the last-use recorder, so every change to a token ends its cached verification by construction:
+//! delete and renew invalidate after their transaction commits, and nothing else writes a token's value.
+
+use crate::auth::last_used::{self, LastUsedRecorder};
+use crate::auth::token_cache::{TokenCache, VerifiedToken};
+use crate::clock::SharedClock;
+use crate::db::audit::{self, event, NewAuditEvent};
+pub use crate::db::tokens::TokenKey;
+use crate::db::tokens::{self, NewToken, TokenRecord};
+use crate::db::{self, registration_tokens, Conn, Database};
+use crate::domain::lifecycle::renewed_expiry;
+use crate::domain::{
+    DeletedVia, Description, Digest, SecretKind, SecretValue, Timestamp, TokenName, TokenRole, Ttl,
+};
+use crate::error::AppError;
+use crate::service::{Actor, Page, PageNumber};
+use std::net::IpAddr;
+use std::sync::Arc;
+
+/// What a new access token will be.
+#[derive(Debug, Clone)]
+pub struct NewTokenSpec {
+    pub project_id: String,
+    pub name: TokenName,
+    pub role: TokenRole,
+    pub description: Description,
+    /// `None` never expires.
+    pub lifetime: Option<Ttl>,
+}
+
+pub struct TokenStore {
+    db: Database,
+    clock: SharedClock,
+    cache: TokenCache,
+    last_used: Arc<LastUsedRecorder>,
+}
+
+impl TokenStore {
+    pub fn new(db: Database, clock: SharedClock) -> Self {
+        TokenStore {
+            db,
+            clock,
+            cache: TokenCache::default(),
+            last_used: Arc::default(),
+        }
+    }
+
+    pub(crate) fn db(&self) -> &Database {
+        &self.db
+    }
+
+    pub(crate) fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    // ---------- Verification (SPEC §3) ----------
+
+    /// The verified token with this digest if the cache holds it: no SQL, no thread hop.
+    pub fn cached(&self, digest: &Digest) -> Option<Arc<VerifiedToken>> {
+        self.cache.get(digest)
+    }
+
+    /// A cache miss: the one indexed digest lookup, on the blocking pool; a found token fills the cache
+    /// unless a deletion or renewal happened meanwhile (`TokenCache::insert`).
+    pub async fn look_up(
+        self: &Arc<Self>,
+        digest: Digest,
+    ) -> Result<Option<Arc<VerifiedToken>>, AppError> {
+        let generation = self.cache.generation();
+        let record = crate::service::blocking(self, move |store| {
+            Ok(tokens::find_active_by_digest(&mut *store.db.conn()?, &digest)?)
+        })
+        .await?;
+        Ok(record.map(|record| {
+            let token = Arc::new(VerifiedToken::from(&record));
+            self.cache.insert(generation, digest, token.clone());
+            token
+        }))
+    }
+
+    /// Notes a use of the token `token_id` at `at` from `ip`, in memory (written off the request path).
+    pub fn note_use(&self, token_id: &str, at: Timestamp, ip: IpAddr) {
+        self.last_used.record(token_id, at, ip);
+    }
+
+    /// The last use noted in memory and not yet written: time and addresses, most recent first.
+    pub fn unwritten_use(&self, token_id: &str) -> Option<(Timestamp, Vec<IpAddr>)> {
+        self.last_used.peek(token_id)
+    }
+
+    /// Writes every noted token use now (the background writer does it at most once a minute per token).
+    pub fn flush_last_used(&self) -> Result<usize, AppError> {
+        Ok(self.last_used.flush(&self.db, true)?)
+    }
+
+    /// The background writer of last uses; runs until the server stops.
+    pub async fn write_last_uses(&self) {
+        last_used::run_flusher(self.last_used.clone(), self.db.clone()).await
+    }
+
+    /// How many verifications the cache holds (for tests of its bounds).
+    pub fn cached_count(&self) -> usize {
+        self.cache.len()
+    }
+
+    // ---------- Reading ----------
+
+    /// The project's active token with this id (expired ones included).
+    pub fn get(&self, project_id: &str, id: &str) -> Result<TokenRecord, AppError> {
+        find(&mut *self.db.conn()?, project_id, &TokenKey::Id(id.to_owned()))
+    }
+
+    /// The project's active token with this id, if `actor` may delete, renew or describe it (SPEC §4);
+    /// `Forbidden` otherwise.
+    pub fn manageable(
+        &self,
+        project_id: &str,
+        id: &str,
+        actor: &Actor,
+    ) -> Result<TokenRecord, AppError> {
+        let token = self.get(project_id, id)?;
+        require_manage(&token, actor)?;
+        Ok(token)
+    }
+
+    /// Whether an active token of the project already has this name.
+    pub fn name_taken(&self, project_id: &str, name: &TokenName) -> Result<bool, AppError> {
+        Ok(tokens::name_taken(
+            &mut *self.db.conn()?,
+            project_id,
+            name.as_str(),
+        )?)
+    }
+
+    pub fn count_active(&self, project_id: &str) -> Result<i64, AppError> {
+        Ok(tokens::count_active(&mut *self.db.conn()?, project_id)?)
+    }
+
+    /// One page of the project's active tokens, newest first.
+    pub fn active_page(
+        &self,
+        project_id: &str,
+        page: PageNumber,
+    ) -> Result<Page<TokenRecord>, AppError> {
+        let mut conn = self.db.conn()?;
+        Page::load(page, |offset, limit| {
+            Ok(tokens::list_active(&mut conn, project_id, offset, limit)?)
+        })
+    }
+
+    /// One page of the project's deleted tokens, most recently deleted first.
+    pub fn deleted_page(
+        &self,
+        project_id: &str,
+        page: PageNumber,
+    ) -> Result<Page<TokenRecord>, AppError> {
+        let mut conn = self.db.conn()?;
+        Page::load(page, |offset, limit| {
+            Ok(tokens::list_deleted(&mut conn, project_id, offset, limit)?)
+        })
+    }
+
+    /// Every active token of the project, newest first (the API's list).
+    pub fn all_active(&self, project_id: &str) -> Result<Vec<TokenRecord>, AppError> {
+        Ok(tokens::all_active(&mut *self.db.conn()?, project_id)?)
+    }
+
+    // ---------- Changing ----------
+
+    /// Creates an access token and returns its value, which exists nowhere else from now on.
+    pub fn create(
+        &self,
+        spec: &NewTokenSpec,
+        actor: &Actor,
+    ) -> Result<(SecretValue, TokenRecord), AppError> {
+        if !actor.authority.may_create(spec.role) {
+            return Err(AppError::Forbidden);
+        }
+        let now = self.now();
+        self.db.write(|tx| insert(tx, now, spec, actor))
+    }
+
+    /// Deletes an active token of the project, and ends the unused registration tokens it issued; its
+    /// value fails on its very next use. `NotFound` when there is none with that key.
+    pub fn delete(
+        &self,
+        project_id: &str,
+        key: &TokenKey,
+        actor: &Actor,
+        via: DeletedVia,
+    ) -> Result<TokenRecord, AppError> {
+        let now = self.now();
+        let deleted = self.db.write(|tx| {
+            let token = find(tx, project_id, key)?;
+            require_manage(&token, actor)?;
+            soft_delete(tx, now, token, actor, via)
+        })?;
+        self.cache.invalidate(&deleted.id);
+        Ok(deleted)
+    }
+
+    /// Deletes the active token with this digest, whoever holds it (a leak report: holding the value
+    /// proves it leaked). Returns whether there was one.
+    pub(crate) fn delete_leaked(&self, digest: &Digest, actor: &Actor) -> Result<bool, AppError> {
+        let now = self.now();
+        let deleted = self.db.write(|tx| {
+            let Some(token) = tokens::find_active_by_digest(tx, digest)? else {
+                return Ok(None);
+            };
+            soft_delete(tx, now, token, actor, DeletedVia::LeakReport).map(Some)
+        })?;
+        if let Some(token) = &deleted {
+            self.cache.invalidate(&token.id);
+        }
+        Ok(deleted.is_some())
+    }
+
+    /// Gives the token a new value (GitHub's "regenerate"): the same row keeps its id, name, role,
+    /// description and creator; the old value stops matching at once; an expiring token gets a fresh expiry
+    /// of the same length (`domain::lifecycle::renewed_expiry`). Expired tokens may be renewed and work
+    /// again. The unused registration tokens minted with the old value end with it.
+    /// Of two simultaneous renewals of one token the write turn makes one wait: both return a value, and
+    /// only the one committed last works.
+    pub fn renew(
+        &self,
+        project_id: &str,
+        key: &TokenKey,
+        actor: &Actor,
+    ) -> Result<(SecretValue, TokenRecord), AppError> {
+        let now = self.now();
+        let renewed = self.db.write(|tx| {
+            let token = find(tx, project_id, key)?;
+            require_manage(&token, actor)?;
+            let secret = SecretValue::generate(SecretKind::Access);
+            let (expires_at, lifetime) =
+                renewed_expiry(token.created_at, token.expires_at, token.lifetime, now);
+            let replaced = tokens::replace_secret(
+                tx,
+                project_id,
+                &token.id,
+                &secret.digest(),
+                &secret.hint(),
+                expires_at,
+                lifetime,
+            )?;
+            if !replaced {
+                return Err(AppError::NotFound);
+            }
+            // The old value may be why it is renewed: what it minted goes with it.
+            registration_tokens::delete_unused_issued_by(tx, &token.id, now)?;
+            record(tx, project_id, actor, event::TOKEN_RENEWED, &token.name, None, now)?;
+            let record = find(tx, project_id, &TokenKey::Id(token.id))?;
+            Ok((secret, record))
+        })?;
+        self.cache.invalidate(&renewed.1.id);
+        Ok(renewed)
+    }
+
+    /// Sets or removes (blank) an active token's description and returns the token as it now is.
+    /// Setting the description it already has changes nothing and writes no audit event.
+    pub fn set_description(
+        &self,
+        project_id: &str,
+        key: &TokenKey,
+        description: &Description,
+        actor: &Actor,
+    ) -> Result<TokenRecord, AppError> {
+        let now = self.now();
+        self.db.write(|tx| {
+            let token = find(tx, project_id, key)?;
+            require_manage(&token, actor)?;
+            if token.description.as_deref() == description.as_deref() {
+                return Ok(token);
+            }
+            if !tokens::set_description(tx, project_id, &token.id, description.as_deref())? {
+                return Err(AppError::NotFound);
+            }
+            // The audit log says what happened, not the text: it stays short and free of pasted content.
+            let detail = match (token.description.is_some(), description.as_deref().is_some()) {
+                (false, _) => "added",
+                (true, true) => "changed",
+                (true, false) => "removed",
+            };
+            let name = &token.name;
+            record(tx, project_id, actor, event::TOKEN_DESCRIPTION_CHANGED, name, Some(detail), now)?;
+            find(tx, project_id, &TokenKey::Id(token.id))
+        })
+    }
+}
+
+fn find(conn: &mut Conn, project_id: &str, key: &TokenKey) -> Result<TokenRecord, AppError> {
+    tokens::find_active(conn, project_id, key)?.ok_or(AppError::NotFound)
+}
+
+fn require_manage(token: &TokenRecord, actor: &Actor) -> Result<(), AppError> {
+    let own = token.created_by(actor.account_id.as_deref());
+    if actor.authority.may_manage_token(own) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden)
+    }
+}
+
+/// Inserts a token inside the caller's write transaction (creation, and a registration's exchange).
+pub(crate) fn insert(
+    tx: &mut Conn,
+    now: Timestamp,
+    spec: &NewTokenSpec,
+    actor: &Actor,
+) -> Result<(SecretValue, TokenRecord), AppError> {
+    if tokens::name_taken(tx, &spec.project_id, spec.name.as_str())? {
+        return Err(AppError::Conflict { field: "name" });
+    }
+    let secret = SecretValue::generate(SecretKind::Access);
+    let id = uuid::Uuid::new_v4().to_string();
+    tokens::insert(
+        tx,
+        &NewToken {
+            id: &id,
+            project_id: &spec.project_id,
+            name: spec.name.as_str(),
+            role: spec.role,
+            digest: &secret.digest(),
+            hint: &secret.hint(),
+            description: spec.description.as_deref(),
+            created_at: now,
+            created_by_account_id: actor.account_id.as_deref(),
+            issuer_name: &actor.issuer_email,
+            expires_at: spec.lifetime.map(|ttl| now.after(ttl)),
+            lifetime: spec.lifetime,
+        },
+    )
+    .map_err(|e| match db::is_unique_violation(&e) {
+        true => AppError::Conflict { field: "name" },
+        false => e.into(),
+    })?;
+    let name = spec.name.as_str();
+    let role = Some(spec.role.as_str());
+    record(tx, &spec.project_id, actor, event::TOKEN_CREATED, name, role, now)?;
+    let record = find(tx, &spec.project_id, &TokenKey::Id(id))?;
+    Ok((secret, record))
+}
+
+/// Marks `token` deleted and ends the unused registration tokens it issued, with the audit event of `via`.
+fn soft_delete(
+    tx: &mut Conn,
+    now: Timestamp,
+    token: TokenRecord,
+    actor: &Actor,
+    via: DeletedVia,
+) -> Result<TokenRecord, AppError> {
+    if !tokens::soft_delete(tx, &token.project_id, &token.id, &actor.name, via, now)? {
+        return Err(AppError::NotFound);
+    }
+    registration_tokens::delete_unused_issued_by(tx, &token.id, now)?;
+    let event = match via {
+        DeletedVia::LeakReport => event::TOKEN_LEAK_REVOKED,
+        DeletedVia::Console | DeletedVia::Api => event::TOKEN_DELETED,
+    };
+    let detail = Some(via.as_str());
+    record(tx, &token.project_id, actor, event, &token.name, detail, now)?;
+    Ok(token)
+}
+
+/// The audit event of a change to a project's token by `actor`.
+pub(crate) fn record(
+    tx: &mut Conn,
+    project_id: &str,
+    actor: &Actor,
+    event: &'static str,
+    target: &str,
+    detail: Option<&str>,
+    now: Timestamp,
+) -> Result<(), AppError> {
+    audit::record(
+        tx,
+        &NewAuditEvent {
+            project_id: Some(project_id),
+            account_id: actor.account_id.as_deref(),
+            event,
+            actor: &actor.name,
+            target: Some(target),
+            client_ip: actor.client_ip.as_deref(),
+            detail,
+            created_at: now,
+        },
+    )?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::ManualClock;
+    use crate::db::schema::access_tokens as t;
+    use crate::domain::{Email, MemberRole, ProjectName};
+    use crate::service::Projects;
+    use diesel::prelude::*;
+
+    struct Fixture {
+        _dir: tempfile::TempDir,
+        db: Database,
+        clock: Arc<ManualClock>,
+        tokens: TokenStore,
+        owner: Actor,
+        /// Another account, a member of nothing until a test says what it is.
+        other: String,
+        p: String,
+        q: String,
+    }
+
+    fn fixture() -> Fixture {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Database::open(&dir.path().join("t.db"), 2).unwrap();
+        let manual = Arc::new(ManualClock::new());
+        let clock: SharedClock = manual.clone();
+        let email = Email::parse("o@example.com").unwrap();
+        let accounts = crate::service::Accounts::open(db.clone(), clock.clone()).unwrap();
+        let password = secrecy::SecretString::from("a long password".to_owned());
+        let account_id = accounts.create_user(&email, None, &password).unwrap();
+        let other_email = Email::parse("m@example.com").unwrap();
+        let other = accounts.create_user(&other_email, None, &password).unwrap();
+        let projects = Projects::new(db.clone(), clock.clone());
+        let p = projects.create(&ProjectName::parse("p").unwrap(), &email).unwrap();
+        let q = projects.create(&ProjectName::parse("q").unwrap(), &email).unwrap();
+        let owner = Actor::member(&account_id, email.as_str(), MemberRole::Owner, None);
+        Fixture {
+            tokens: TokenStore::new(db.clone(), clock),
+            clock: manual,
+            _dir: dir,
+            db,
+            owner,
+            other,
+            p,
+            q,
+        }
+    }
+
+    fn spec(project: &str, name: &str, role: TokenRole) -> NewTokenSpec {
+        NewTokenSpec {
+            project_id: project.into(),
+            name: TokenName::parse(name).unwrap(),
+            role,
+            description: Description::none(),
+            lifetime: None,
+        }
+    }
+
+    fn actual_active(conn: &mut Conn, project_id: &str) -> i64 {
+        t::table
+            .filter(t::project_id.eq(project_id))
+            .filter(t::deleted_at.is_null())
+            .count()
+            .get_result(conn)
+            .unwrap()
+    }
+
+    #[test]
+    fn the_active_counter_follows_every_kind_of_write() {
+        let Fixture {
+            db,
+            clock,
+            tokens,
+            owner,
+            p,
+            q,
+            ..
+        } = fixture();
+        let tick = || clock.advance(chrono::Duration::milliseconds(1));
+        let user = |project: &str, name: &str| spec(project, name, TokenRole::User);
+        assert_eq!(tokens.count_active(&p).unwrap(), 0, "no row yet reads as 0");
+        for i in 0..7 {
+            tick();
+            tokens.create(&user(&p, &format!("t{i}")), &owner).unwrap();
+        }
+        tokens.create(&user(&q, "other"), &owner).unwrap();
+        // A refused insert (name taken) changes nothing.
+        assert!(tokens.create(&user(&p, "t0"), &owner).is_err());
+        for name in ["t1", "t4"] {
+            let key = TokenKey::Name(name.into());
+            tokens.delete(&p, &key, &owner, DeletedVia::Api).unwrap();
+        }
+        tokens.renew(&p, &TokenKey::Name("t2".into()), &owner).unwrap();
+        let key = TokenKey::Id("x".into());
+        let description = Description::parse("no such token").unwrap();
+        assert!(tokens.set_description(&p, &key, &description, &owner).is_err());
+        // A deleted name may be reused.
+        tick();
+        tokens.create(&user(&p, "t1"), &owner).unwrap();
+        let mut conn = db.conn().unwrap();
+        for project in [&p, &q] {
+            assert_eq!(
+                tokens.count_active(project).unwrap(),
+                actual_active(&mut conn, project)
+            );
+        }
+        assert_eq!(tokens.count_active(&p).unwrap(), 6);
+        let (page, total) = tokens::list_active(&mut conn, &p, 0, 4).unwrap();
+        assert_eq!(total, 6);
+        let names: Vec<&str> = page.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(names, ["t1", "t6", "t5", "t3"], "newest first");
+        // Rows deleted outright (a project's cascade) are uncounted too.
+        diesel::delete(t::table.filter(t::name.eq("t6")))
+            .execute(&mut conn)
+            .unwrap();
+        assert_eq!(tokens.count_active(&p).unwrap(), 5);
+    }
+
+    fn forbidden<T>(result: Result<T, AppError>) -> bool {
+        matches!(result, Err(AppError::Forbidden))
+    }
+
+    #[test]
+    fn permission_rules_are_the_store_s_own() {
+        let f = fixture();
+        let member = |role| Actor {
+            account_id: Some(f.other.clone()),
+            authority: crate::domain::Authority::Member(role),
+            ..f.owner.clone()
+        };
+        // A viewer creates nothing; a member no Administrator token.
+        let viewer = member(MemberRole::Viewer);
+        assert!(forbidden(f.tokens.create(&spec(&f.p, "v", TokenRole::User), &viewer)));
+        let colleague = member(MemberRole::Member);
+        let admin_spec = spec(&f.p, "a", TokenRole::Admin);
+        assert!(forbidden(f.tokens.create(&admin_spec, &colleague)));
+        // A member manages its own tokens only.
+        f.tokens.create(&spec(&f.p, "own", TokenRole::User), &colleague).unwrap();
+        f.tokens.create(&spec(&f.p, "owner's", TokenRole::User), &f.owner).unwrap();
+        let key = |name: &str| TokenKey::Name(name.into());
+        let via = DeletedVia::Console;
+        assert!(forbidden(f.tokens.delete(&f.p, &key("owner's"), &colleague, via)));
+        assert!(forbidden(f.tokens.renew(&f.p, &key("owner's"), &colleague)));
+        f.tokens.renew(&f.p, &key("own"), &colleague).unwrap();
+        f.tokens.delete(&f.p, &key("own"), &colleague, via).unwrap();
+        // A USER token manages nothing; an ADMIN token everything.
+        let user_token = Actor {
+            authority: crate::domain::Authority::Token(TokenRole::User),
+            ..f.owner.clone()
+        };
+        assert!(forbidden(f.tokens.delete(&f.p, &key("owner's"), &user_token, via)));
+        assert_eq!(f.tokens.count_active(&f.p).unwrap(), 1, "refusals changed nothing");
+    }
+
+    #[test]
+    fn deleting_or_renewing_ends_the_cached_verification() {
+        let f = fixture();
+        let (value, _) = f
+            .tokens
+            .create(&spec(&f.p, "cached", TokenRole::User), &f.owner)
+            .unwrap();
+        let cache_it = |digest: Digest| {
+            let record = tokens::find_active_by_digest(&mut *f.db.conn().unwrap(), &digest)
+                .unwrap()
+                .unwrap();
+            let generation = f.tokens.cache.generation();
+            f.tokens
+                .cache
+                .insert(generation, digest, Arc::new(VerifiedToken::from(&record)));
+            assert!(f.tokens.cached(&digest).is_some());
+        };
+        cache_it(value.digest());
+        let key = TokenKey::Name("cached".into());
+        let (renewed, _) = f.tokens.renew(&f.p, &key, &f.owner).unwrap();
+        assert!(f.tokens.cached(&value.digest()).is_none(), "renew ends the old value");
+        cache_it(renewed.digest());
+        f.tokens.delete(&f.p, &key, &f.owner, DeletedVia::Console).unwrap();
+        assert!(f.tokens.cached(&renewed.digest()).is_none(), "delete ends the value");
+    }
+}

@@ -1,0 +1,35 @@
+//! `AppState`: what the handlers of both edges share. Built by `startup`, read by `web` and `api`.
+
+use crate::auth::ratelimit::ClientLimiter;
+use crate::clock::SharedClock;
+use crate::db::Database;
+use crate::service::{self, Accounts, Projects, TokenStore};
+use std::sync::Arc;
+
+pub struct AppState {
+    pub clock: SharedClock,
+    /// For readiness checks only; every use case goes through the services below.
+    pub db: Database,
+    /// Access and registration tokens: verification, last use, every change (see `service::tokens`).
+    pub tokens: Arc<TokenStore>,
+    /// Sign-in, Log out, accounts.
+    pub accounts: Arc<Accounts>,
+    /// Projects, members, audit log.
+    pub projects: Arc<Projects>,
+    /// Requests per client address to the public leak-report endpoint (see `service::leaks`).
+    pub leak_reports: ClientLimiter,
+}
+
+impl AppState {
+    /// The services of one app on `db`. Blocking: reads the ended sessions.
+    pub fn open(db: Database, clock: SharedClock) -> anyhow::Result<Self> {
+        Ok(AppState {
+            tokens: Arc::new(TokenStore::new(db.clone(), clock.clone())),
+            accounts: Arc::new(Accounts::open(db.clone(), clock.clone())?),
+            projects: Arc::new(Projects::new(db.clone(), clock.clone())),
+            leak_reports: service::leaks::report_limiter(),
+            db,
+            clock,
+        })
+    }
+}
