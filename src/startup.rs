@@ -133,7 +133,8 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let served = self.server.await;
         self.last_used_writer.abort();
-        let written = crate::service::blocking(&self.state.tokens, |tokens| tokens.flush_last_used());
+        let written =
+            crate::service::blocking(&self.state.tokens, |tokens| tokens.flush_last_used());
         if let Err(err) = written.await {
             tracing::error!(error = %err, "could not record the last token uses at shutdown");
         }

@@ -40,7 +40,7 @@
   }
 
   function forgetDisconnected() {
-    // A swap may replace an open dialog without a "close" event (e.g. a 422 form
+    // A swap may replace an open dialog without a "close" event (e.g. a refused form
     // re-render or the show-once step). Hand its opener to the next dialog.
     var inherited = null;
     openDialogs = openDialogs.filter(function (entry) {

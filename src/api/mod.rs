@@ -8,13 +8,13 @@ pub mod openapi;
 pub mod register;
 pub mod tokens;
 
-use bearer::TokenExpiration;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::middleware::{from_fn, Next};
 use actix_web::{web, HttpMessage, HttpResponse};
+use bearer::TokenExpiration;
 use error::ApiError;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;

@@ -163,8 +163,10 @@ pub async fn exchange(
     let digest = presented.digest();
     drop(presented);
     let ip = client_ip(&req).to_string();
-    let (secret, token) =
-        service::blocking(&state.tokens, move |tokens| tokens.exchange(&digest, Some(ip))).await?;
+    let (secret, token) = service::blocking(&state.tokens, move |tokens| {
+        tokens.exchange(&digest, Some(ip))
+    })
+    .await?;
     secret_json(
         StatusCode::CREATED,
         &RefreshTokenResponse::new(&secret, token),

@@ -205,9 +205,10 @@ pub async fn renew(
     let actor = Actor::token(bearer.token(), client_ip(&req));
     let project_id = bearer.token().project_id.clone();
     let key = TokenKey::Name(name.into_inner());
-    let (secret, record) =
-        service::blocking(&state.tokens, move |tokens| tokens.renew(&project_id, &key, &actor))
-            .await?;
+    let (secret, record) = service::blocking(&state.tokens, move |tokens| {
+        tokens.renew(&project_id, &key, &actor)
+    })
+    .await?;
     secret_json(StatusCode::OK, &RefreshTokenResponse::new(&secret, record))
 }
 

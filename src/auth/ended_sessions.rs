@@ -29,7 +29,8 @@ impl EndedSessions {
     /// The sessions ended and not yet lapsed at `now`, as the database holds them; lapsed ones are
     /// deleted. Blocking.
     pub fn load(db: &Database, now: Timestamp) -> Result<Self, DbError> {
-        let rows = db.write(|conn| -> Result<_, DbError> { Ok(db::ended_sessions::load(conn, now)?) })?;
+        let rows =
+            db.write(|conn| -> Result<_, DbError> { Ok(db::ended_sessions::load(conn, now)?) })?;
         let ended = rows
             .into_iter()
             .filter_map(|(bytes, until)| Some((SidDigest::try_from(bytes.as_slice()).ok()?, until)))
@@ -87,7 +88,10 @@ mod tests {
         // Lapsed entries leave the database at the next start.
         let later = EndedSessions::load(&db, at(1_000 + INACTIVITY_LIMIT_MS)).unwrap();
         assert!(!later.is_ended("sid-1", at(0)));
-        let stored: i64 = e::table.count().get_result(&mut *db.conn().unwrap()).unwrap();
+        let stored: i64 = e::table
+            .count()
+            .get_result(&mut *db.conn().unwrap())
+            .unwrap();
         assert_eq!(stored, 0);
     }
 

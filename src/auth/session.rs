@@ -1,8 +1,8 @@
 //! The console session: an encrypted cookie holding the account, a session id, the CSRF token and when it was last used.
 
+use crate::domain::Timestamp;
 use actix_session::{Session, SessionExt};
 use actix_web::dev::Payload;
-use crate::domain::Timestamp;
 use actix_web::{FromRequest, HttpRequest};
 use base64::Engine as _;
 use std::future::{ready, Ready};

@@ -5,7 +5,9 @@ mod bench_seed;
 use crate::clock::{SharedClock, SystemClock};
 use crate::config::Settings;
 use crate::db::Database;
-use crate::domain::{Authority, Description, Email, MemberRole, ProjectName, TokenName, TokenRole, Ttl};
+use crate::domain::{
+    Authority, Description, Email, MemberRole, ProjectName, TokenName, TokenRole, Ttl,
+};
 use crate::error::AppError;
 use crate::service::{Accounts, NewTokenSpec, Projects, TokenStore};
 use anyhow::{anyhow, bail, Context};

@@ -1,9 +1,9 @@
 //! The audit log: one row per event, never a secret.
 
 use crate::db::schema::audit_events as a;
-use diesel::prelude::*;
 use crate::db::Conn;
 use crate::domain::Timestamp;
+use diesel::prelude::*;
 use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
 use diesel::sqlite::Sqlite;
 
@@ -242,7 +242,11 @@ mod tests {
         let (rows, total) = for_project(&mut conn, "p-a", None, 10, 5).unwrap();
         assert_eq!(total, 14);
         assert_eq!(rows.len(), 4);
-        assert_eq!(rows[0].created_at.as_ms(), 1, "ids descend across both branches");
+        assert_eq!(
+            rows[0].created_at.as_ms(),
+            1,
+            "ids descend across both branches"
+        );
 
         let (rows, total) = for_project(&mut conn, "p-a", Some(event::LOGIN_FAILED), 0, 5).unwrap();
         assert_eq!(total, 7);

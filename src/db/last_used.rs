@@ -6,10 +6,7 @@ use crate::domain::Timestamp;
 use diesel::prelude::*;
 
 /// What the database holds about a token's last use: time and addresses (comma-separated, most recent first).
-pub fn get(
-    conn: &mut Conn,
-    token_id: &str,
-) -> QueryResult<Option<(Option<Timestamp>, String)>> {
+pub fn get(conn: &mut Conn, token_id: &str) -> QueryResult<Option<(Option<Timestamp>, String)>> {
     t::table
         .find(token_id)
         .select((t::last_used_at, t::last_used_ips))

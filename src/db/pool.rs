@@ -183,9 +183,7 @@ mod tests {
             .unwrap();
         assert_eq!(count, 0, "the outer transaction rolled back");
         // The mark is gone: the next write works.
-        db.write(|conn| -> Result<(), DbError> {
-            Ok(conn.batch_execute("SELECT 1")?)
-        })
-        .unwrap();
+        db.write(|conn| -> Result<(), DbError> { Ok(conn.batch_execute("SELECT 1")?) })
+            .unwrap();
     }
 }

@@ -64,10 +64,7 @@ pub fn upsert_member(
 }
 
 /// The account's projects, by name.
-pub fn for_account(
-    conn: &mut Conn,
-    account_id: &str,
-) -> QueryResult<Vec<ProjectAccess>> {
+pub fn for_account(conn: &mut Conn, account_id: &str) -> QueryResult<Vec<ProjectAccess>> {
     memberships::table
         .inner_join(projects::table)
         .filter(memberships::account_id.eq(account_id))
@@ -98,10 +95,7 @@ pub fn access(
 }
 
 /// The id and email of the project's first owner (the default creator for CLI-made tokens).
-pub fn first_owner(
-    conn: &mut Conn,
-    project_id: &str,
-) -> QueryResult<Option<(String, String)>> {
+pub fn first_owner(conn: &mut Conn, project_id: &str) -> QueryResult<Option<(String, String)>> {
     memberships::table
         .inner_join(accounts::table)
         .filter(memberships::project_id.eq(project_id))

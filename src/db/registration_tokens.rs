@@ -50,10 +50,7 @@ pub fn insert(conn: &mut Conn, new: &NewRegistration<'_>) -> QueryResult<()> {
 }
 
 /// The registration token whose value has this digest, used or not.
-pub fn find_by_digest(
-    conn: &mut Conn,
-    digest: &Digest,
-) -> QueryResult<Option<RegistrationRecord>> {
+pub fn find_by_digest(conn: &mut Conn, digest: &Digest) -> QueryResult<Option<RegistrationRecord>> {
     r::table
         .filter(r::digest.eq(digest))
         .select(RegistrationRecord::as_select())

@@ -171,14 +171,14 @@ pub fn find_active(
         TokenKey::Id(id) => query.filter(t::id.eq(id)),
         TokenKey::Name(name) => query.filter(t::name.eq(name)),
     };
-    query.select(TokenRecord::as_select()).first(conn).optional()
+    query
+        .select(TokenRecord::as_select())
+        .first(conn)
+        .optional()
 }
 
 /// The active token whose value has this digest: the one indexed lookup of verification.
-pub fn find_active_by_digest(
-    conn: &mut Conn,
-    digest: &Digest,
-) -> QueryResult<Option<TokenRecord>> {
+pub fn find_active_by_digest(conn: &mut Conn, digest: &Digest) -> QueryResult<Option<TokenRecord>> {
     t::table
         .filter(t::digest.eq(digest))
         .filter(active())

@@ -158,15 +158,30 @@ mod tests {
 
     #[test]
     fn stored_values_read_back_as_the_domain_knows_them() {
-        assert_eq!(value::<TokenRole, Text>("'ADMIN'").unwrap(), TokenRole::Admin);
-        assert_eq!(value::<MemberRole, Text>("'viewer'").unwrap(), MemberRole::Viewer);
+        assert_eq!(
+            value::<TokenRole, Text>("'ADMIN'").unwrap(),
+            TokenRole::Admin
+        );
+        assert_eq!(
+            value::<MemberRole, Text>("'viewer'").unwrap(),
+            MemberRole::Viewer
+        );
         assert_eq!(
             value::<DeletedVia, Text>("'leak report'").unwrap(),
             DeletedVia::LeakReport
         );
-        assert_eq!(value::<Timestamp, BigInt>("42").unwrap(), Timestamp::from_ms(42));
-        assert_eq!(value::<Ttl, BigInt>("90").unwrap(), Ttl::from_secs(90).unwrap());
-        assert_eq!(value::<Digest, Binary>("zeroblob(32)").unwrap(), Digest([0; 32]));
+        assert_eq!(
+            value::<Timestamp, BigInt>("42").unwrap(),
+            Timestamp::from_ms(42)
+        );
+        assert_eq!(
+            value::<Ttl, BigInt>("90").unwrap(),
+            Ttl::from_secs(90).unwrap()
+        );
+        assert_eq!(
+            value::<Digest, Binary>("zeroblob(32)").unwrap(),
+            Digest([0; 32])
+        );
     }
 
     #[test]

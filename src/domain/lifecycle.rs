@@ -4,7 +4,15 @@ use crate::domain::{Timestamp, Ttl};
 
 /// How a token came to be deleted, shown in the deleted-tokens list (stored as `console`, `api`,
 /// `leak report`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, diesel::expression::AsExpression, diesel::deserialize::FromSqlRow)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    diesel::expression::AsExpression,
+    diesel::deserialize::FromSqlRow,
+)]
 #[diesel(sql_type = diesel::sql_types::Text)]
 pub enum DeletedVia {
     Console,

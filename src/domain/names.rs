@@ -209,7 +209,11 @@ mod tests {
         assert_eq!(ProjectName::parse(" ml ").unwrap().as_str(), "ml");
         assert!(ProjectName::parse(&"p".repeat(100)).is_ok());
         for bad in ["", "  ", "a\tb"] {
-            assert_eq!(ProjectName::parse(bad), Err(InputError::ProjectName), "{bad:?}");
+            assert_eq!(
+                ProjectName::parse(bad),
+                Err(InputError::ProjectName),
+                "{bad:?}"
+            );
         }
         assert_eq!(
             ProjectName::parse(&"p".repeat(101)),

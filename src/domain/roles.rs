@@ -5,7 +5,15 @@ use std::str::FromStr;
 
 /// A person's role in a project (stored as `owner`, `admin`, `member`, `viewer`).
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, diesel::expression::AsExpression, diesel::deserialize::FromSqlRow,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    diesel::expression::AsExpression,
+    diesel::deserialize::FromSqlRow,
 )]
 #[diesel(sql_type = diesel::sql_types::Text)]
 pub enum MemberRole {
@@ -16,7 +24,15 @@ pub enum MemberRole {
 }
 
 /// The role of an access token (stored as `USER` or `ADMIN`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, diesel::expression::AsExpression, diesel::deserialize::FromSqlRow)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    diesel::expression::AsExpression,
+    diesel::deserialize::FromSqlRow,
+)]
 #[diesel(sql_type = diesel::sql_types::Text)]
 pub enum TokenRole {
     User,

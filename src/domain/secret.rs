@@ -42,7 +42,15 @@ impl fmt::Debug for SecretValue {
 }
 
 /// SHA-256 of a full secret value: what the database stores (as a blob) and looks up.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, diesel::expression::AsExpression, diesel::deserialize::FromSqlRow)]
+#[derive(
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    diesel::expression::AsExpression,
+    diesel::deserialize::FromSqlRow,
+)]
 #[diesel(sql_type = diesel::sql_types::Binary)]
 pub struct Digest(pub [u8; 32]);
 

@@ -59,7 +59,8 @@ pub struct Accounts {
 impl Accounts {
     /// Blocking: reads the ended sessions.
     pub fn open(db: Database, clock: SharedClock) -> anyhow::Result<Self> {
-        let ended = EndedSessions::load(&db, clock.now()).context("failed to read the ended sessions")?;
+        let ended =
+            EndedSessions::load(&db, clock.now()).context("failed to read the ended sessions")?;
         Ok(Accounts {
             db,
             clock,
@@ -147,7 +148,8 @@ impl Accounts {
             created_at: now,
             ..NewAuditEvent::default()
         };
-        self.db.write(|tx| -> Result<(), AppError> { Ok(audit::record(tx, &event)?) })?;
+        self.db
+            .write(|tx| -> Result<(), AppError> { Ok(audit::record(tx, &event)?) })?;
         if !ok {
             return Ok(Login::Refused);
         }
@@ -227,7 +229,13 @@ pub fn bootstrap(db: &Database, now: Timestamp) -> anyhow::Result<()> {
             },
         )?;
         projects::insert(tx, &project_id, "default", now)?;
-        Ok(projects::upsert_member(tx, &project_id, &account_id, MemberRole::Owner, now)?)
+        Ok(projects::upsert_member(
+            tx,
+            &project_id,
+            &account_id,
+            MemberRole::Owner,
+            now,
+        )?)
     })?;
     if generated {
         use secrecy::ExposeSecret;

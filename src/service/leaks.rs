@@ -73,7 +73,11 @@ impl TokenStore {
 
     /// Ends an unused registration token whose value was reported leaked (a used one made its access token
     /// already, which has a value of its own).
-    fn revoke_leaked_registration(&self, digest: &Digest, reporter: &Actor) -> Result<(), AppError> {
+    fn revoke_leaked_registration(
+        &self,
+        digest: &Digest,
+        reporter: &Actor,
+    ) -> Result<(), AppError> {
         let now = self.now();
         self.db().write(|tx| {
             let Some(registration) = registration_tokens::find_by_digest(tx, digest)? else {
@@ -83,7 +87,15 @@ impl TokenStore {
                 let detail = Some(LEAKED_REGISTRATION_DETAIL);
                 let (project, name) = (&registration.project_id, &registration.client_name);
                 // No account is behind a report.
-                record(tx, project, reporter, event::TOKEN_LEAK_REVOKED, name, detail, now)?;
+                record(
+                    tx,
+                    project,
+                    reporter,
+                    event::TOKEN_LEAK_REVOKED,
+                    name,
+                    detail,
+                    now,
+                )?;
             }
             Ok(())
         })

@@ -40,13 +40,19 @@ impl Projects {
         let id = uuid::Uuid::new_v4().to_string();
         let now = self.clock.now();
         self.db.write(|tx| -> Result<(), AppError> {
-            projects::insert(tx, &id, name.as_str(), now).map_err(|e| {
-                match db::is_unique_violation(&e) {
+            projects::insert(tx, &id, name.as_str(), now).map_err(
+                |e| match db::is_unique_violation(&e) {
                     true => AppError::Conflict { field: "name" },
                     false => AppError::from(e),
-                }
-            })?;
-            Ok(projects::upsert_member(tx, &id, &owner.id, MemberRole::Owner, now)?)
+                },
+            )?;
+            Ok(projects::upsert_member(
+                tx,
+                &id,
+                &owner.id,
+                MemberRole::Owner,
+                now,
+            )?)
         })?;
         Ok(id)
     }
@@ -63,14 +69,28 @@ impl Projects {
         let account = self.account(email)?;
         let now = self.clock.now();
         self.db.write(|tx| -> Result<(), AppError> {
-            Ok(projects::upsert_member(tx, &project.id, &account.id, role, now)?)
+            Ok(projects::upsert_member(
+                tx,
+                &project.id,
+                &account.id,
+                role,
+                now,
+            )?)
         })?;
         Ok((project, account))
     }
 
     /// The role of `account` in `project_id`, if it is a member.
-    pub fn role_of(&self, project_id: &str, account: &Account) -> Result<Option<MemberRole>, AppError> {
-        Ok(projects::member_role(&mut *self.db.conn()?, project_id, &account.id)?)
+    pub fn role_of(
+        &self,
+        project_id: &str,
+        account: &Account,
+    ) -> Result<Option<MemberRole>, AppError> {
+        Ok(projects::member_role(
+            &mut *self.db.conn()?,
+            project_id,
+            &account.id,
+        )?)
     }
 
     /// The project's first owner as the actor of a command line write that names nobody (SPEC §8's
@@ -90,7 +110,9 @@ impl Projects {
     ) -> Result<Page<AuditEvent>, AppError> {
         let mut conn = self.db.conn()?;
         Page::load(page, |offset, limit| {
-            Ok(audit::for_project(&mut conn, project_id, event, offset, limit)?)
+            Ok(audit::for_project(
+                &mut conn, project_id, event, offset, limit,
+            )?)
         })
     }
 }

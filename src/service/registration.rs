@@ -3,6 +3,7 @@
 
 use crate::auth::token_cache::VerifiedToken;
 use crate::db::audit::event;
+use crate::db::tokens::TokenRecord;
 use crate::db::{registration_tokens, tokens};
 use crate::domain::{
     Authority, Description, Digest, SecretKind, SecretValue, Timestamp, TokenName, TokenRole, Ttl,
@@ -10,7 +11,6 @@ use crate::domain::{
 use crate::error::AppError;
 use crate::service::tokens::{insert, record};
 use crate::service::{Actor, NewTokenSpec, TokenStore};
-use crate::db::tokens::TokenRecord;
 
 /// What the access token made by the exchange will be, and how long the registration lasts.
 #[derive(Debug, Clone)]
@@ -40,7 +40,9 @@ impl TokenStore {
         let name = spec.client_name.as_str();
         self.db().write(|tx| {
             if tokens::name_taken(tx, &issuer.project_id, name)? {
-                return Err(AppError::Conflict { field: "client_name" });
+                return Err(AppError::Conflict {
+                    field: "client_name",
+                });
             }
             let secret = SecretValue::generate(SecretKind::Registration);
             registration_tokens::insert(
@@ -88,9 +90,8 @@ impl TokenStore {
             if !registration_tokens::mark_used(tx, &registration.id, now)? {
                 return Err(AppError::AlreadyUsed);
             }
-            let name = TokenName::parse(&registration.client_name).map_err(|e| {
-                AppError::Internal(anyhow::anyhow!("registration token name: {e}"))
-            })?;
+            let name = TokenName::parse(&registration.client_name)
+                .map_err(|e| AppError::Internal(anyhow::anyhow!("registration token name: {e}")))?;
             let spec = NewTokenSpec {
                 project_id: registration.project_id.clone(),
                 name,
@@ -108,14 +109,24 @@ impl TokenStore {
                 authority: Authority::None,
             };
             let (secret, token) = insert(tx, now, &spec, &actor).map_err(|err| match err {
-                AppError::Conflict { .. } => AppError::Conflict { field: "client_name" },
+                AppError::Conflict { .. } => AppError::Conflict {
+                    field: "client_name",
+                },
                 other => other,
             })?;
             registration_tokens::set_used_token(tx, &registration.id, &token.id)?;
             let detail = Some(registration.token_type.as_str());
             let exchanged = event::REGISTER_TOKEN_EXCHANGED;
             let project = &registration.project_id;
-            record(tx, project, &actor, exchanged, &registration.client_name, detail, now)?;
+            record(
+                tx,
+                project,
+                &actor,
+                exchanged,
+                &registration.client_name,
+                detail,
+                now,
+            )?;
             Ok((secret, token))
         })
     }

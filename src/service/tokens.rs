@@ -69,7 +69,10 @@ impl TokenStore {
     ) -> Result<Option<Arc<VerifiedToken>>, AppError> {
         let generation = self.cache.generation();
         let record = crate::service::blocking(self, move |store| {
-            Ok(tokens::find_active_by_digest(&mut *store.db.conn()?, &digest)?)
+            Ok(tokens::find_active_by_digest(
+                &mut *store.db.conn()?,
+                &digest,
+            )?)
         })
         .await?;
         Ok(record.map(|record| {
@@ -108,7 +111,11 @@ impl TokenStore {
 
     /// The project's active token with this id (expired ones included).
     pub fn get(&self, project_id: &str, id: &str) -> Result<TokenRecord, AppError> {
-        find(&mut *self.db.conn()?, project_id, &TokenKey::Id(id.to_owned()))
+        find(
+            &mut *self.db.conn()?,
+            project_id,
+            &TokenKey::Id(id.to_owned()),
+        )
     }
 
     /// The project's active token with this id, if `actor` may delete, renew or describe it (SPEC §4);
@@ -249,7 +256,15 @@ impl TokenStore {
             }
             // The old value may be why it is renewed: what it minted goes with it.
             registration_tokens::delete_unused_issued_by(tx, &token.id, now)?;
-            record(tx, project_id, actor, event::TOKEN_RENEWED, &token.name, None, now)?;
+            record(
+                tx,
+                project_id,
+                actor,
+                event::TOKEN_RENEWED,
+                &token.name,
+                None,
+                now,
+            )?;
             let record = find(tx, project_id, &TokenKey::Id(token.id))?;
             Ok((secret, record))
         })?;
@@ -277,13 +292,24 @@ impl TokenStore {
                 return Err(AppError::NotFound);
             }
             // The audit log says what happened, not the text: it stays short and free of pasted content.
-            let detail = match (token.description.is_some(), description.as_deref().is_some()) {
+            let detail = match (
+                token.description.is_some(),
+                description.as_deref().is_some(),
+            ) {
                 (false, _) => "added",
                 (true, true) => "changed",
                 (true, false) => "removed",
             };
             let name = &token.name;
-            record(tx, project_id, actor, event::TOKEN_DESCRIPTION_CHANGED, name, Some(detail), now)?;
+            record(
+                tx,
+                project_id,
+                actor,
+                event::TOKEN_DESCRIPTION_CHANGED,
+                name,
+                Some(detail),
+                now,
+            )?;
             find(tx, project_id, &TokenKey::Id(token.id))
         })
     }
@@ -337,7 +363,15 @@ pub(crate) fn insert(
     })?;
     let name = spec.name.as_str();
     let role = Some(spec.role.as_str());
-    record(tx, &spec.project_id, actor, event::TOKEN_CREATED, name, role, now)?;
+    record(
+        tx,
+        &spec.project_id,
+        actor,
+        event::TOKEN_CREATED,
+        name,
+        role,
+        now,
+    )?;
     let record = find(tx, &spec.project_id, &TokenKey::Id(id))?;
     Ok((secret, record))
 }
@@ -359,7 +393,15 @@ fn soft_delete(
         DeletedVia::Console | DeletedVia::Api => event::TOKEN_DELETED,
     };
     let detail = Some(via.as_str());
-    record(tx, &token.project_id, actor, event, &token.name, detail, now)?;
+    record(
+        tx,
+        &token.project_id,
+        actor,
+        event,
+        &token.name,
+        detail,
+        now,
+    )?;
     Ok(token)
 }
 
@@ -422,8 +464,12 @@ mod tests {
         let other_email = Email::parse("m@example.com").unwrap();
         let other = accounts.create_user(&other_email, None, &password).unwrap();
         let projects = Projects::new(db.clone(), clock.clone());
-        let p = projects.create(&ProjectName::parse("p").unwrap(), &email).unwrap();
-        let q = projects.create(&ProjectName::parse("q").unwrap(), &email).unwrap();
+        let p = projects
+            .create(&ProjectName::parse("p").unwrap(), &email)
+            .unwrap();
+        let q = projects
+            .create(&ProjectName::parse("q").unwrap(), &email)
+            .unwrap();
         let owner = Actor::member(&account_id, email.as_str(), MemberRole::Owner, None);
         Fixture {
             tokens: TokenStore::new(db.clone(), clock),
@@ -481,10 +527,14 @@ mod tests {
             let key = TokenKey::Name(name.into());
             tokens.delete(&p, &key, &owner, DeletedVia::Api).unwrap();
         }
-        tokens.renew(&p, &TokenKey::Name("t2".into()), &owner).unwrap();
+        tokens
+            .renew(&p, &TokenKey::Name("t2".into()), &owner)
+            .unwrap();
         let key = TokenKey::Id("x".into());
         let description = Description::parse("no such token").unwrap();
-        assert!(tokens.set_description(&p, &key, &description, &owner).is_err());
+        assert!(tokens
+            .set_description(&p, &key, &description, &owner)
+            .is_err());
         // A deleted name may be reused.
         tick();
         tokens.create(&user(&p, "t1"), &owner).unwrap();
@@ -521,16 +571,27 @@ mod tests {
         };
         // A viewer creates nothing; a member no Administrator token.
         let viewer = member(MemberRole::Viewer);
-        assert!(forbidden(f.tokens.create(&spec(&f.p, "v", TokenRole::User), &viewer)));
+        assert!(forbidden(
+            f.tokens.create(&spec(&f.p, "v", TokenRole::User), &viewer)
+        ));
         let colleague = member(MemberRole::Member);
         let admin_spec = spec(&f.p, "a", TokenRole::Admin);
         assert!(forbidden(f.tokens.create(&admin_spec, &colleague)));
         // A member manages its own tokens only.
-        f.tokens.create(&spec(&f.p, "own", TokenRole::User), &colleague).unwrap();
-        f.tokens.create(&spec(&f.p, "owner's", TokenRole::User), &f.owner).unwrap();
+        f.tokens
+            .create(&spec(&f.p, "own", TokenRole::User), &colleague)
+            .unwrap();
+        f.tokens
+            .create(&spec(&f.p, "owner's", TokenRole::User), &f.owner)
+            .unwrap();
         let key = |name: &str| TokenKey::Name(name.into());
         let via = DeletedVia::Console;
-        assert!(forbidden(f.tokens.delete(&f.p, &key("owner's"), &colleague, via)));
+        assert!(forbidden(f.tokens.delete(
+            &f.p,
+            &key("owner's"),
+            &colleague,
+            via
+        )));
         assert!(forbidden(f.tokens.renew(&f.p, &key("owner's"), &colleague)));
         f.tokens.renew(&f.p, &key("own"), &colleague).unwrap();
         f.tokens.delete(&f.p, &key("own"), &colleague, via).unwrap();
@@ -539,8 +600,17 @@ mod tests {
             authority: crate::domain::Authority::Token(TokenRole::User),
             ..f.owner.clone()
         };
-        assert!(forbidden(f.tokens.delete(&f.p, &key("owner's"), &user_token, via)));
-        assert_eq!(f.tokens.count_active(&f.p).unwrap(), 1, "refusals changed nothing");
+        assert!(forbidden(f.tokens.delete(
+            &f.p,
+            &key("owner's"),
+            &user_token,
+            via
+        )));
+        assert_eq!(
+            f.tokens.count_active(&f.p).unwrap(),
+            1,
+            "refusals changed nothing"
+        );
     }
 
     #[test]
@@ -551,7 +621,7 @@ mod tests {
             .create(&spec(&f.p, "cached", TokenRole::User), &f.owner)
             .unwrap();
         let cache_it = |digest: Digest| {
-            let record = tokens::find_active_by_digest(&mut *f.db.conn().unwrap(), &digest)
+            let record = tokens::find_active_by_digest(&mut f.db.conn().unwrap(), &digest)
                 .unwrap()
                 .unwrap();
             let generation = f.tokens.cache.generation();
@@ -563,9 +633,17 @@ mod tests {
         cache_it(value.digest());
         let key = TokenKey::Name("cached".into());
         let (renewed, _) = f.tokens.renew(&f.p, &key, &f.owner).unwrap();
-        assert!(f.tokens.cached(&value.digest()).is_none(), "renew ends the old value");
+        assert!(
+            f.tokens.cached(&value.digest()).is_none(),
+            "renew ends the old value"
+        );
         cache_it(renewed.digest());
-        f.tokens.delete(&f.p, &key, &f.owner, DeletedVia::Console).unwrap();
-        assert!(f.tokens.cached(&renewed.digest()).is_none(), "delete ends the value");
+        f.tokens
+            .delete(&f.p, &key, &f.owner, DeletedVia::Console)
+            .unwrap();
+        assert!(
+            f.tokens.cached(&renewed.digest()).is_none(),
+            "delete ends the value"
+        );
     }
 }

@@ -13,7 +13,7 @@ use crate::web::{render, Layout, ProjectPage, SignedIn};
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 
-fn audit_url(project_id: &str) -> String {
+pub fn audit_url(project_id: &str) -> String {
     format!("/projects/{project_id}/audit")
 }
 

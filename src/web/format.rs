@@ -43,7 +43,7 @@ impl Moment {
         }
     }
 
-    /// A time relative to `now_ms`, with the exact time in the tooltip.
+    /// A time relative to `now`, with the exact time in the tooltip.
     pub fn relative(at: Timestamp, now: Timestamp) -> Self {
         Moment {
             at: Civil::of(at),
@@ -185,7 +185,11 @@ impl fmt::Display for Date {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let t = &self.0;
         let Some(year) = t.four_digit_year() else {
-            return write!(f, "{}", Timestamp::from_ms(t.ms).to_datetime().format("%b %-d, %Y"));
+            return write!(
+                f,
+                "{}",
+                Timestamp::from_ms(t.ms).to_datetime().format("%b %-d, %Y")
+            );
         };
         Line::new()
             .text(MONTHS[t.month0 as usize])
@@ -211,9 +215,23 @@ impl fmt::Display for Exact {
         match t.four_digit_year() {
             Some(year) => line.num(year, 4),
             None if self.seconds => {
-                return write!(f, "{}", Timestamp::from_ms(t.ms).to_datetime().format("%Y-%m-%d %H:%M:%S UTC"))
+                return write!(
+                    f,
+                    "{}",
+                    Timestamp::from_ms(t.ms)
+                        .to_datetime()
+                        .format("%Y-%m-%d %H:%M:%S UTC")
+                )
             }
-            None => return write!(f, "{}", Timestamp::from_ms(t.ms).to_datetime().format("%Y-%m-%d %H:%M UTC")),
+            None => {
+                return write!(
+                    f,
+                    "{}",
+                    Timestamp::from_ms(t.ms)
+                        .to_datetime()
+                        .format("%Y-%m-%d %H:%M UTC")
+                )
+            }
         };
         line.text("-")
             .num(t.month0 + 1, 2)

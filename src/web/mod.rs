@@ -207,7 +207,12 @@ impl ProjectPage {
     /// This account, with its role here, as the actor of a change from `req`.
     pub fn actor(&self, req: &HttpRequest) -> Actor {
         let user = &self.who.user;
-        Actor::member(&user.account_id, &user.email, self.access.role, Some(client_ip(req)))
+        Actor::member(
+            &user.account_id,
+            &user.email,
+            self.access.role,
+            Some(client_ip(req)),
+        )
     }
 
     /// The active token `token_id` of this project, if this account may delete, renew or describe it
@@ -218,7 +223,12 @@ impl ProjectPage {
         token_id: &str,
     ) -> Result<TokenRecord, HtmlError> {
         let (project_id, token_id) = (self.id().to_owned(), token_id.to_owned());
-        let actor = Actor::member(&self.who.user.account_id, &self.who.user.email, self.access.role, None);
+        let actor = Actor::member(
+            &self.who.user.account_id,
+            &self.who.user.email,
+            self.access.role,
+            None,
+        );
         Ok(service::blocking(&state.tokens, move |tokens| {
             tokens.manageable(&project_id, &token_id, &actor)
         })
@@ -232,7 +242,10 @@ pub async fn account_projects(
     who: &SignedIn,
 ) -> Result<Vec<ProjectAccess>, HtmlError> {
     let account_id = who.user.account_id.clone();
-    Ok(service::blocking(&state.projects, move |projects| projects.for_account(&account_id)).await?)
+    Ok(service::blocking(&state.projects, move |projects| {
+        projects.for_account(&account_id)
+    })
+    .await?)
 }
 
 /// A form whose only field is the CSRF token (Log out, Renew, the no-JS Delete).
@@ -253,11 +266,14 @@ pub struct TokenRoute {
 /// nothing else).
 pub struct TokenChange(pub TokenRoute);
 
+/// A future that gives the CSRF token a request presented in its body, if any.
+type PresentedCsrf = Pin<Box<dyn Future<Output = Result<Option<String>, actix_web::Error>>>>;
+
 impl TokenRoute {
     async fn open(
         req: HttpRequest,
         who: Pin<Box<dyn Future<Output = Result<SignedIn, HtmlError>>>>,
-        csrf: Option<Pin<Box<dyn Future<Output = Result<Option<String>, actix_web::Error>>>>>,
+        csrf: Option<PresentedCsrf>,
     ) -> Result<Self, actix_web::Error> {
         let who = who.await?;
         if let Some(csrf) = csrf {
@@ -295,13 +311,12 @@ impl FromRequest for TokenChange {
         let form = (!req.headers().contains_key(crate::auth::csrf::HEADER)
             && req.method() != actix_web::http::Method::DELETE)
             .then(|| web::Form::<CsrfForm>::from_request(req, payload));
-        let csrf: Pin<Box<dyn Future<Output = Result<Option<String>, actix_web::Error>>>> =
-            Box::pin(async move {
-                match form {
-                    Some(form) => Ok(form.await?.into_inner().csrf_token),
-                    None => Ok(None),
-                }
-            });
+        let csrf: PresentedCsrf = Box::pin(async move {
+            match form {
+                Some(form) => Ok(form.await?.into_inner().csrf_token),
+                None => Ok(None),
+            }
+        });
         let req = req.clone();
         Box::pin(async move { Ok(TokenChange(TokenRoute::open(req, who, Some(csrf)).await?)) })
     }

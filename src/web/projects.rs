@@ -31,10 +31,7 @@ pub fn home_url(projects: &[ProjectAccess], last: Option<&str>) -> String {
         .iter()
         .find(|p| Some(p.project.id.as_str()) == last)
         .or(projects.first())
-        .map_or_else(
-            || "/projects".to_owned(),
-            |p| tokens_url(&p.project.id),
-        )
+        .map_or_else(|| "/projects".to_owned(), |p| tokens_url(&p.project.id))
 }
 
 /// `/projects`: every project the account belongs to, with its role.

@@ -90,16 +90,9 @@ async fn tokens_only_see_their_own_project() {
     let app = TestApp::spawn().await;
     let admin = app.token("ci-admin", "admin");
     let (other, _) = app.other_project("beta", "beta-owner@example.com");
-    let theirs = mlp_console::cli::create_token(
-        &app.db(),
-        &other,
-        "beta-admin",
-        "admin",
-        None,
-        None,
-        None,
-    )
-    .unwrap();
+    let theirs =
+        mlp_console::cli::create_token(&app.db(), &other, "beta-admin", "admin", None, None, None)
+            .unwrap();
     let me: Value = get(&app, "/tokens/me", Some(&theirs))
         .await
         .json()

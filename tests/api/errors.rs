@@ -386,8 +386,7 @@ async fn unknown_token_name_in_delete_is_404_token_name() {
     assert_error(res, 404, "NotFoundException", "token_name").await;
     // A token of another project is just as unknown.
     let (other, _) = app.other_project("beta", "beta-owner@example.com");
-    mlp_console::cli::create_token(&app.db(), &other, "theirs", "user", None, None, None)
-        .unwrap();
+    mlp_console::cli::create_token(&app.db(), &other, "theirs", "user", None, None, None).unwrap();
     let res = delete(&app, "/tokens/theirs", &admin).await;
     assert_error(res, 404, "NotFoundException", "token_name").await;
 }

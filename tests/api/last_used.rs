@@ -5,8 +5,8 @@ use crate::helpers::*;
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use mlp_console::clock::Clock;
-use mlp_console::domain::Timestamp;
 use mlp_console::db::schema::access_tokens as t;
+use mlp_console::domain::Timestamp;
 use serde_json::Value;
 
 fn stored(app: &TestApp, name: &str) -> (Option<i64>, String) {
@@ -43,7 +43,10 @@ async fn last_use_is_visible_after_a_flush_and_in_the_list() {
         .find(|r| r["name"] == "worker")
         .unwrap()
         .clone();
-    assert_eq!(row["last_used_at"], Timestamp::from_ms(used_at).rfc3339().as_str());
+    assert_eq!(
+        row["last_used_at"],
+        Timestamp::from_ms(used_at).rfc3339().as_str()
+    );
 
     let written = app.flush_last_used().await.unwrap();
     assert_eq!(written, 2, "worker and ci-admin");
@@ -144,8 +147,7 @@ async fn uses_still_in_memory_are_written_at_graceful_shutdown() {
     let owner = crate::common::create_user(&state.db, "o@example.com");
     let project = mlp_console::cli::create_project(&state.db, "p", &owner.email).unwrap();
     let value =
-        mlp_console::cli::create_token(&state.db, &project, "t", "user", None, None, None)
-            .unwrap();
+        mlp_console::cli::create_token(&state.db, &project, "t", "user", None, None, None).unwrap();
     let res = reqwest::Client::new()
         .get(format!("http://127.0.0.1:{port}/api/v1/tokens/me"))
         .bearer_auth(&value)

@@ -6,10 +6,10 @@ use crate::helpers::*;
 use chrono::DateTime;
 use diesel::prelude::*;
 use mlp_console::clock::Clock;
-use mlp_console::domain::Timestamp;
 use mlp_console::db::audit::event;
 use mlp_console::db::schema::audit_events;
 use mlp_console::domain::secret::{parse_kind, SecretKind};
+use mlp_console::domain::Timestamp;
 use reqwest::Response;
 use serde_json::{json, Value};
 
@@ -47,9 +47,13 @@ async fn status_of(app: &TestApp, token: &str) -> u16 {
 /// The project's active token with this name, as the database holds it.
 fn stored(app: &TestApp, name: &str) -> mlp_console::db::tokens::TokenRecord {
     let mut conn = app.db().conn().unwrap();
-    mlp_console::db::tokens::find_active(&mut conn, &app.project_id, &mlp_console::db::tokens::TokenKey::Name(name.into()))
-        .unwrap()
-        .expect("an active token")
+    mlp_console::db::tokens::find_active(
+        &mut conn,
+        &app.project_id,
+        &mlp_console::db::tokens::TokenKey::Name(name.into()),
+    )
+    .unwrap()
+    .expect("an active token")
 }
 
 /// actor, target, detail of the project's audit rows of one event, oldest first.
@@ -155,7 +159,10 @@ async fn renew_keeps_the_lifetime_and_revives_expired_tokens() {
         (now + 30 * DAY_MS) / 1000,
         "a fresh 30 days from now"
     );
-    assert_eq!(stored(&app, "monthly").expires_at.map(Timestamp::as_ms), Some(now + 30 * DAY_MS));
+    assert_eq!(
+        stored(&app, "monthly").expires_at.map(Timestamp::as_ms),
+        Some(now + 30 * DAY_MS)
+    );
 
     // Expired: it answers 403, and a renewal brings it back with a fresh expiry.
     let value = body["refresh_token"].as_str().unwrap().to_owned();
@@ -184,16 +191,8 @@ async fn renew_needs_the_manage_scope_and_an_active_token_of_the_project() {
     let admin = app.token("ci-admin", "admin");
     let user = app.token("notebook", "user");
     let (other_id, _) = app.other_project("beta", "beta-owner@example.com");
-    mlp_console::cli::create_token(
-        &app.db(),
-        &other_id,
-        "beta-token",
-        "user",
-        None,
-        None,
-        None,
-    )
-    .unwrap();
+    mlp_console::cli::create_token(&app.db(), &other_id, "beta-token", "user", None, None, None)
+        .unwrap();
     let gone = api_token(&app, &admin, "gone", None, "USER").await;
     let res = delete(&app, "/tokens/gone", &admin).await;
     assert_eq!(res.status(), 204);

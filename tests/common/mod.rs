@@ -146,8 +146,7 @@ impl TestApp {
 
 pub fn create_user(db: &Database, email: &str) -> TestUser {
     let password = SecretString::from(PASSWORD.to_owned());
-    let account_id =
-        mlp_console::cli::create_user(db, email, None, &password).expect("an account");
+    let account_id = mlp_console::cli::create_user(db, email, None, &password).expect("an account");
     TestUser {
         email: email.to_owned(),
         account_id,

@@ -9,9 +9,9 @@ use crate::tokens::{
     value_in_dom, WARNING,
 };
 use mlp_console::clock::Clock;
-use mlp_console::domain::Timestamp;
 use mlp_console::domain::roles::TokenRole;
 use mlp_console::domain::secret::{parse_kind, SecretKind};
+use mlp_console::domain::Timestamp;
 use mlp_console::domain::{Description, MemberRole, TokenName, Ttl};
 use mlp_console::service::{Actor, NewTokenSpec};
 use serde_json::{json, Value};
@@ -91,10 +91,14 @@ async fn wait_row_gone(b: &Browser, name: &str) {
 
 fn stored_description(app: &TestApp, name: &str) -> Option<String> {
     let mut conn = app.db().conn().unwrap();
-    mlp_console::db::tokens::find_active(&mut conn, &app.project_id, &mlp_console::db::tokens::TokenKey::Name(name.into()))
-        .unwrap()
-        .expect("the token is active")
-        .description
+    mlp_console::db::tokens::find_active(
+        &mut conn,
+        &app.project_id,
+        &mlp_console::db::tokens::TokenKey::Name(name.into()),
+    )
+    .unwrap()
+    .expect("the token is active")
+    .description
 }
 
 #[tokio::test]
@@ -680,7 +684,12 @@ async fn expiry_marks_and_an_expired_token_can_still_be_deleted() {
             lifetime: lifetime_days.and_then(|d| Ttl::from_secs(d as u64 * 86_400)),
         };
         // A fixture: made with an owner's rights, recorded as its creator's.
-        let actor = Actor::member(&app.owner.account_id, &app.owner.email, MemberRole::Owner, None);
+        let actor = Actor::member(
+            &app.owner.account_id,
+            &app.owner.email,
+            MemberRole::Owner,
+            None,
+        );
         let (value, _) = app.state.tokens.create(&spec, &actor).unwrap();
         value.expose().to_owned()
     };

@@ -4,9 +4,9 @@ use crate::common::{self, TestApp};
 use crate::support::{count, one, sel, text};
 use diesel::prelude::*;
 use mlp_console::clock::Clock;
-use mlp_console::domain::Timestamp;
 use mlp_console::db::audit::{self, event, NewAuditEvent};
 use mlp_console::db::schema::audit_events;
+use mlp_console::domain::Timestamp;
 use reqwest::{Client, Response};
 use scraper::{ElementRef, Html};
 

@@ -4,8 +4,8 @@
 use crate::common::TestApp;
 use crate::support::*;
 use mlp_console::clock::Clock;
-use mlp_console::domain::Timestamp;
 use mlp_console::db::audit::event;
+use mlp_console::domain::Timestamp;
 use mlp_console::domain::TokenRole;
 use mlp_console::web::format;
 use scraper::Html;
@@ -141,7 +141,10 @@ async fn renewing_with_htmx_replaces_the_confirmation_and_refreshes_the_row() {
         Some(&member),
     );
     let created = app.clock.now().as_ms();
-    assert_eq!(stored(&app, &id).expires_at.map(Timestamp::as_ms), Some(created + 30 * DAY_MS));
+    assert_eq!(
+        stored(&app, &id).expires_at.map(Timestamp::as_ms),
+        Some(created + 30 * DAY_MS)
+    );
     assert_eq!(api_status(&app, &old).await, 200);
     app.clock.advance(chrono::Duration::days(10));
     let now = app.clock.now().as_ms();
@@ -191,7 +194,11 @@ async fn renewing_with_htmx_replaces_the_confirmation_and_refreshes_the_row() {
     assert_eq!(text(one(&doc, "button[data-close-dialog]")), "Ready");
     let row = one(&doc, &format!("tr#token-{id}"));
     assert!(text(row).contains("notebook"));
-    assert!(text(row).contains(&format::date(Timestamp::from_ms(fresh))), "{}", text(row));
+    assert!(
+        text(row).contains(&format::date(Timestamp::from_ms(fresh))),
+        "{}",
+        text(row)
+    );
     assert_eq!(
         count(
             &doc,
@@ -211,7 +218,10 @@ async fn renewing_with_htmx_replaces_the_confirmation_and_refreshes_the_row() {
         Some(fresh),
         "a fresh expiry of the same length"
     );
-    assert_eq!(after.lifetime.map(|t| t.as_secs() as i64), Some(30 * 86_400));
+    assert_eq!(
+        after.lifetime.map(|t| t.as_secs() as i64),
+        Some(30 * 86_400)
+    );
     assert_eq!(after.role.as_str(), "USER");
     assert_eq!(
         after.created_by_account_id.as_deref(),
@@ -253,7 +263,10 @@ async fn expired_tokens_and_custom_dates_renew_to_the_same_length_from_now() {
     assert_eq!(res.status(), 200);
     let new = shown_value(&Html::parse_document(&res.text().await.unwrap()));
     let now = app.clock.now().as_ms();
-    assert_eq!(stored(&app, &id).expires_at.map(Timestamp::as_ms), Some(now + 7 * DAY_MS));
+    assert_eq!(
+        stored(&app, &id).expires_at.map(Timestamp::as_ms),
+        Some(now + 7 * DAY_MS)
+    );
     assert_eq!(api_status(&app, &new).await, 200, "it works again");
     assert_eq!(api_status(&app, &old).await, 401);
     let list = get_html(&c, &app, &app.tokens_path()).await;
@@ -282,13 +295,22 @@ async fn expired_tokens_and_custom_dates_renew_to_the_same_length_from_now() {
     .await;
     assert_eq!(res.status(), 200);
     let mut conn = app.db().conn().unwrap();
-    let custom =
-        mlp_console::db::tokens::find_active(&mut conn, &app.project_id, &mlp_console::db::tokens::TokenKey::Name("until-then".into()))
-            .unwrap()
-            .unwrap();
+    let custom = mlp_console::db::tokens::find_active(
+        &mut conn,
+        &app.project_id,
+        &mlp_console::db::tokens::TokenKey::Name("until-then".into()),
+    )
+    .unwrap()
+    .unwrap();
     drop(conn);
     let length = custom.expires_at.unwrap().ms_since(custom.created_at);
-    assert_eq!(custom.lifetime.map(|t| t.as_secs() as i64).map(|s| s * 1000), Some(length));
+    assert_eq!(
+        custom
+            .lifetime
+            .map(|t| t.as_secs() as i64)
+            .map(|s| s * 1000),
+        Some(length)
+    );
     app.clock.advance(chrono::Duration::days(3));
     let c = app.logged_in(&app.owner.email).await;
     let res = post_form(&c, &app, &token_path(&app, &custom.id, "renew"), &[], false).await;
@@ -373,10 +395,14 @@ async fn renew_and_description_routes_answer_404_outside_the_project_and_for_unk
     )
     .unwrap();
     let mut conn = app.db().conn().unwrap();
-    let tid = mlp_console::db::tokens::find_active(&mut conn, &other_id, &mlp_console::db::tokens::TokenKey::Name("beta-token".into()))
-        .unwrap()
-        .unwrap()
-        .id;
+    let tid = mlp_console::db::tokens::find_active(
+        &mut conn,
+        &other_id,
+        &mlp_console::db::tokens::TokenKey::Name("beta-token".into()),
+    )
+    .unwrap()
+    .unwrap()
+    .id;
     drop(conn);
 
     // The owner of alpha is not a member of beta.
@@ -406,9 +432,13 @@ async fn renew_and_description_routes_answer_404_outside_the_project_and_for_unk
     assert_eq!(res.status(), 404);
     assert_eq!(api_status(&app, &value).await, 200, "still the old value");
     let mut conn = app.db().conn().unwrap();
-    let token = mlp_console::db::tokens::find_active(&mut conn, &other_id, &mlp_console::db::tokens::TokenKey::Id(tid.clone()))
-        .unwrap()
-        .unwrap();
+    let token = mlp_console::db::tokens::find_active(
+        &mut conn,
+        &other_id,
+        &mlp_console::db::tokens::TokenKey::Id(tid.clone()),
+    )
+    .unwrap()
+    .unwrap();
     assert_eq!(token.description.as_deref(), Some("theirs"));
 }
 

@@ -169,16 +169,8 @@ fn assert_valid_value(value: &str) {
 }
 
 fn cli_token(app: &TestApp, name: &str, role: &str, expires_in: Option<&str>, by: Option<&str>) {
-    mlp_console::cli::create_token(
-        &app.db(),
-        &app.project_id,
-        name,
-        role,
-        expires_in,
-        by,
-        None,
-    )
-    .expect("a token");
+    mlp_console::cli::create_token(&app.db(), &app.project_id, name, role, expires_in, by, None)
+        .expect("a token");
 }
 
 // ---------- creating ----------
@@ -216,10 +208,13 @@ async fn a_member_creates_a_user_token_without_javascript() {
     assert!(text(one(&list, "#token-rows tr")).contains(&member.email));
 
     let mut conn = app.db().conn().unwrap();
-    let token =
-        mlp_console::db::tokens::find_active(&mut conn, &app.project_id, &mlp_console::db::tokens::TokenKey::Name("notebook".into()))
-            .unwrap()
-            .unwrap();
+    let token = mlp_console::db::tokens::find_active(
+        &mut conn,
+        &app.project_id,
+        &mlp_console::db::tokens::TokenKey::Name("notebook".into()),
+    )
+    .unwrap()
+    .unwrap();
     assert_eq!(token.role.as_str(), "USER");
     assert_eq!(
         token.created_by_account_id.as_deref(),
@@ -671,7 +666,11 @@ async fn last_use_is_shown_relative_with_the_exact_time_in_a_tooltip() {
     let time = one(&page, "#token-rows tr td:nth-child(6) time");
     assert_eq!(
         time.value().attr("datetime"),
-        Some(mlp_console::domain::Timestamp::from_ms(three_hours_ago).rfc3339().as_str())
+        Some(
+            mlp_console::domain::Timestamp::from_ms(three_hours_ago)
+                .rfc3339()
+                .as_str()
+        )
     );
     assert!(time.value().attr("title").unwrap().ends_with("UTC"));
 }
@@ -881,16 +880,8 @@ async fn a_member_sees_and_may_use_delete_only_on_its_own_tokens() {
 async fn a_member_of_another_project_gets_404_for_every_token_route() {
     let app = TestApp::spawn().await;
     let (other_id, other_owner) = app.other_project("beta", "beta-owner@example.com");
-    mlp_console::cli::create_token(
-        &app.db(),
-        &other_id,
-        "beta-token",
-        "user",
-        None,
-        None,
-        None,
-    )
-    .unwrap();
+    mlp_console::cli::create_token(&app.db(), &other_id, "beta-token", "user", None, None, None)
+        .unwrap();
     let o = app.logged_in(&other_owner.email).await;
     let beta_rows = rows(&get_html(&o, &app, &format!("/projects/{other_id}/tokens")).await);
     let tid = beta_rows[0].id.clone();

@@ -4,8 +4,8 @@ use crate::common::TestApp;
 use crate::support::{count, one, sel, text};
 use diesel::prelude::*;
 use mlp_console::clock::Clock;
-use mlp_console::domain::Timestamp;
 use mlp_console::db::schema::access_tokens as t;
+use mlp_console::domain::Timestamp;
 use mlp_console::domain::{DeletedVia, MemberRole};
 use mlp_console::service::{Actor, TokenKey};
 use mlp_console::web::format;
@@ -239,7 +239,12 @@ async fn deleted_tokens_are_paginated_fifty_a_page_with_an_empty_state() {
     assert_eq!(text(one(&doc, "#deleted-empty h2")), "No deleted tokens");
     assert_eq!(count(&doc, "#deleted-rows"), 0);
 
-    let owner_actor = Actor::member(&app.owner.account_id, &app.owner.email, MemberRole::Owner, None);
+    let owner_actor = Actor::member(
+        &app.owner.account_id,
+        &app.owner.email,
+        MemberRole::Owner,
+        None,
+    );
     for i in 0..51 {
         app.token(&format!("gone-{i:02}"), "user");
         let key = TokenKey::Name(format!("gone-{i:02}"));
@@ -330,7 +335,9 @@ async fn last_used_details_show_the_exact_time_and_the_last_five_distinct_addres
     app.clock.advance(chrono::Duration::hours(2));
     let later = ms_of(&app);
     let other: std::net::IpAddr = "2001:db8::7".parse().unwrap();
-    app.state.tokens.note_use(&id, Timestamp::from_ms(later), other);
+    app.state
+        .tokens
+        .note_use(&id, Timestamp::from_ms(later), other);
     app.clock.advance(chrono::Duration::minutes(5));
     let doc = page(&owner, &app, &app.tokens_path()).await;
     assert_eq!(

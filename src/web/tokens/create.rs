@@ -156,7 +156,12 @@ pub struct CreatedView<'a> {
 
 impl<'a> CreatedView<'a> {
     /// The show-once view of `secret`, the value `record` has just been given.
-    pub fn new(secret: &'a SecretValue, record: &TokenRecord, page: &ProjectPage, renewed: bool) -> Self {
+    pub fn new(
+        secret: &'a SecretValue,
+        record: &TokenRecord,
+        page: &ProjectPage,
+        renewed: bool,
+    ) -> Self {
         let access = &page.access;
         CreatedView {
             value: secret.expose(),
@@ -224,12 +229,29 @@ pub async fn new_form(
         return Err(HtmlError::Forbidden);
     }
     let now = state.clock.now();
-    Ok(render_form(&page, CreateForm::default(), FormErrors::default(), now))
+    Ok(render_form(
+        &page,
+        CreateForm::default(),
+        FormErrors::default(),
+        now,
+    ))
 }
 
-fn render_form(page: &ProjectPage, values: CreateForm, errors: FormErrors, now: Timestamp) -> HttpResponse {
+fn render_form(
+    page: &ProjectPage,
+    values: CreateForm,
+    errors: FormErrors,
+    now: Timestamp,
+) -> HttpResponse {
     let full_page = !page.who.htmx;
-    let f = FormView::new(&page.access, page.who.csrf_token(), full_page, values, errors, now);
+    let f = FormView::new(
+        &page.access,
+        page.who.csrf_token(),
+        full_page,
+        values,
+        errors,
+        now,
+    );
     // Errors answer 200 too: the dialog is re-rendered in place, and browsers log every 4xx as an error.
     if full_page {
         render::page(&NewTokenPage {
@@ -272,7 +294,8 @@ pub async fn create(
     form: web::Form<CreateForm>,
 ) -> Result<HttpResponse, HtmlError> {
     let form = form.into_inner();
-    let page = ProjectPage::open_for_change(&state, &req, who, &path, form.csrf_token.as_deref()).await?;
+    let page =
+        ProjectPage::open_for_change(&state, &req, who, &path, form.csrf_token.as_deref()).await?;
     let role = form_role(&form.role);
     // Refused before any field is judged: a viewer learns nothing from the form's errors.
     if !page.access.role.can_create_any() || role.is_some_and(|r| !page.access.role.can_create(r)) {

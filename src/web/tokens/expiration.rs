@@ -55,7 +55,9 @@ pub fn parse_expiration(
                 .map(|dt| dt.and_utc().timestamp_millis())
                 .ok_or((ExpirationField::ExpiresOn, "Choose an earlier date."))?;
             // Whole seconds, rounded so that the expiry falls on the chosen day, not at midnight after it.
-            Ok(Ttl::from_secs(u64::try_from((end_of_day - 1 - now.as_ms()) / 1000).unwrap_or(0)))
+            Ok(Ttl::from_secs(
+                u64::try_from((end_of_day - 1 - now.as_ms()) / 1000).unwrap_or(0),
+            ))
         }
         _ => Err((ExpirationField::Expiration, "Choose an expiration.")),
     }
@@ -73,9 +75,18 @@ mod tests {
     fn fixed_expirations_are_whole_days() {
         assert_eq!(parse_expiration("never", "", NOW), Ok(None));
         assert_eq!(parse_expiration("", "2030-01-01", NOW), Ok(None));
-        assert_eq!(parse_expiration("7", "", NOW), Ok(Ttl::from_secs(7 * 86_400)));
-        assert_eq!(parse_expiration("30", "", NOW), Ok(Ttl::from_secs(30 * 86_400)));
-        assert_eq!(parse_expiration("90", "", NOW), Ok(Ttl::from_secs(90 * 86_400)));
+        assert_eq!(
+            parse_expiration("7", "", NOW),
+            Ok(Ttl::from_secs(7 * 86_400))
+        );
+        assert_eq!(
+            parse_expiration("30", "", NOW),
+            Ok(Ttl::from_secs(30 * 86_400))
+        );
+        assert_eq!(
+            parse_expiration("90", "", NOW),
+            Ok(Ttl::from_secs(90 * 86_400))
+        );
         assert_eq!(
             parse_expiration("365", "", NOW),
             Err((ExpirationField::Expiration, "Choose an expiration."))

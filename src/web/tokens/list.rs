@@ -86,7 +86,7 @@ pub async fn list(
             .access
             .role
             .can_audit()
-            .then(|| format!("/projects/{}/audit", page.id())),
+            .then(|| crate::web::audit::audit_url(page.id())),
         triage,
     };
     let rows = view.list.rows.len() + view.triage.deleted.as_ref().map_or(0, |d| d.rows.len());

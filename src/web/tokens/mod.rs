@@ -28,11 +28,20 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(&format!("{TOKENS}/find"), web::post().to(triage::find))
         .route(TOKEN, web::delete().to(delete::delete))
         .route(&format!("{TOKEN}/delete"), web::get().to(delete::confirm))
-        .route(&format!("{TOKEN}/delete"), web::post().to(delete::delete_form))
+        .route(
+            &format!("{TOKEN}/delete"),
+            web::post().to(delete::delete_form),
+        )
         .route(&format!("{TOKEN}/renew"), web::get().to(renew::confirm))
         .route(&format!("{TOKEN}/renew"), web::post().to(renew::renew))
-        .route(&format!("{TOKEN}/description"), web::get().to(description::edit))
-        .route(&format!("{TOKEN}/description"), web::post().to(description::save))
+        .route(
+            &format!("{TOKEN}/description"),
+            web::get().to(description::edit),
+        )
+        .route(
+            &format!("{TOKEN}/description"),
+            web::post().to(description::save),
+        )
         .route(&format!("{TOKEN}/row"), web::get().to(row::row));
 }
 

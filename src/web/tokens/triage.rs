@@ -34,7 +34,11 @@ pub struct Triage {
 
 impl Triage {
     /// Reads `?deleted=1&page=N` and loads the deleted tokens if they are asked for.
-    pub async fn load(state: &AppState, page: &ProjectPage, query: &str) -> Result<Self, HtmlError> {
+    pub async fn load(
+        state: &AppState,
+        page: &ProjectPage,
+        query: &str,
+    ) -> Result<Self, HtmlError> {
         let deleted = if wants_deleted(query) {
             Some(DeletedList::load(state, page, requested_page(query)).await?)
         } else {
