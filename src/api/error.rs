@@ -112,6 +112,11 @@ pub struct ErrorBody<'a> {
     pub error_params: ErrorParams<'a>,
 }
 
+/// The refusal every call made with a bearer token may get (documented once, for each such call).
+#[derive(utoipa::IntoResponses)]
+#[response(status = 401, description = "No, malformed or unknown token")]
+pub struct Unauthenticated(#[allow(dead_code)] ErrorBody<'static>);
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorParams<'a> {
     /// What is wrong: a field name and why, or a fixed word such as `Unauthorized` or `Forbidden`.

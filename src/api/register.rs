@@ -1,7 +1,7 @@
 //! Registration tokens: an `ADMIN` token makes a one-time secret, which a program exchanges once for an access token.
 
 use crate::api::bearer::BearerToken;
-use crate::api::error::{ApiError, ErrorBody};
+use crate::api::error::{ApiError, ErrorBody, Unauthenticated};
 use crate::api::json::{self, ApiJson};
 use crate::api::{secret_json, TokenType};
 use crate::auth::client_ip;
@@ -91,7 +91,7 @@ impl RefreshTokenResponse {
         (status = 201, description = "Created; the value is shown this once (`Cache-Control: no-store`)", body = RegisterTokenResponse,
             headers(("MLP-Token-Expiration" = String, description = "When the calling token expires (RFC 3339), if it does"))),
         (status = 400, description = "Bad JSON, duration, name or token type; `field` says which and why", body = ErrorBody),
-        (status = 401, description = "No, malformed or unknown token", body = ErrorBody),
+        Unauthenticated,
         (status = 403, description = "Expired token, or a token without `ml-platform:Manage`", body = ErrorBody),
         (status = 409, description = "An active token already has this name (`field`: `client_name`)", body = ErrorBody),
         (status = 413, description = "Body over 64 KiB", body = ErrorBody),

@@ -1,7 +1,7 @@
 //! Access tokens seen from a program: who am I, the project's tokens, delete, renew and describe by name.
 
 use crate::api::bearer::BearerToken;
-use crate::api::error::{ApiError, ErrorBody};
+use crate::api::error::{ApiError, ErrorBody, Unauthenticated};
 use crate::api::register::RefreshTokenResponse;
 use crate::api::{json, secret_json, TokenType};
 use crate::auth::client_ip;
@@ -65,7 +65,7 @@ pub struct TokenList {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The calling token", body = WhoAmI, headers(("MLP-Token-Expiration" = String, description = "When the calling token expires (RFC 3339), if it does"))),
-        (status = 401, description = "No, malformed or unknown token", body = ErrorBody),
+        Unauthenticated,
         (status = 403, description = "Expired token", body = ErrorBody),
     )
 )]
@@ -93,7 +93,7 @@ pub async fn who_am_i(bearer: BearerToken) -> Result<HttpResponse, ApiError> {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The project's active tokens, newest first", body = TokenList, headers(("MLP-Token-Expiration" = String, description = "When the calling token expires (RFC 3339), if it does"))),
-        (status = 401, description = "No, malformed or unknown token", body = ErrorBody),
+        Unauthenticated,
         (status = 403, description = "Expired token, or a token without `ml-platform:Manage`", body = ErrorBody),
     )
 )]
@@ -122,7 +122,7 @@ pub async fn list(
     params(("name" = String, Path, description = "The token's name")),
     responses(
         (status = 204, description = "Deleted", headers(("MLP-Token-Expiration" = String, description = "When the calling token expires (RFC 3339), if it does"))),
-        (status = 401, description = "No, malformed or unknown token", body = ErrorBody),
+        Unauthenticated,
         (status = 403, description = "Expired token, or a token without `ml-platform:Manage`", body = ErrorBody),
         (status = 404, description = "No active token has this name (`field`: `token_name`)", body = ErrorBody),
     )
@@ -190,7 +190,7 @@ fn token_info(tokens: &TokenStore, record: TokenRecord) -> TokenInfo {
     params(("name" = String, Path, description = "The token's name")),
     responses(
         (status = 200, description = "Renewed; the new value is shown this once (`Cache-Control: no-store`)", body = RefreshTokenResponse, headers(("MLP-Token-Expiration" = String, description = "When the calling token expires (RFC 3339), if it does"))),
-        (status = 401, description = "No, malformed or unknown token", body = ErrorBody),
+        Unauthenticated,
         (status = 403, description = "Expired token, or a token without `ml-platform:Manage`", body = ErrorBody),
         (status = 404, description = "No active token has this name (`field`: `token_name`)", body = ErrorBody),
     )
@@ -243,7 +243,7 @@ where
     responses(
         (status = 200, description = "The token as it now is", body = TokenInfo, headers(("MLP-Token-Expiration" = String, description = "When the calling token expires (RFC 3339), if it does"))),
         (status = 400, description = "Bad JSON, unknown field, or a description that is too long or has control characters", body = ErrorBody),
-        (status = 401, description = "No, malformed or unknown token", body = ErrorBody),
+        Unauthenticated,
         (status = 403, description = "Expired token, or a token without `ml-platform:Manage`", body = ErrorBody),
         (status = 404, description = "No active token has this name (`field`: `token_name`)", body = ErrorBody),
         (status = 413, description = "Body over 64 KiB", body = ErrorBody),

@@ -41,14 +41,6 @@ pub fn find_by_email(conn: &mut Conn, email: &str) -> QueryResult<Option<Account
         .optional()
 }
 
-pub fn find_by_id(conn: &mut Conn, id: &str) -> QueryResult<Option<Account>> {
-    accounts::table
-        .find(id)
-        .select(Account::as_select())
-        .first(conn)
-        .optional()
-}
-
 pub fn count(conn: &mut Conn) -> QueryResult<i64> {
     accounts::table.count().get_result(conn)
 }

@@ -80,6 +80,16 @@ fn active() -> diesel::dsl::IsNull<t::deleted_at> {
     t::deleted_at.is_null()
 }
 
+/// The project's active token `id`, as the target of an update: a deleted one is never changed.
+#[diesel::dsl::auto_type]
+fn active_row<'a>(project_id: &'a str, id: &'a str) -> _ {
+    let not_deleted: diesel::dsl::IsNull<t::deleted_at> = t::deleted_at.is_null();
+    t::table
+        .filter(t::id.eq(id))
+        .filter(t::project_id.eq(project_id))
+        .filter(not_deleted)
+}
+
 /// One page of the project's active tokens, newest first, and the total count. The page is read in order
 /// from the partial index `access_tokens_active_order`, so its cost does not grow with the project.
 pub fn list_active(
@@ -207,18 +217,13 @@ pub fn soft_delete(
     via: DeletedVia,
     now: Timestamp,
 ) -> QueryResult<bool> {
-    let changed = diesel::update(
-        t::table
-            .filter(t::id.eq(id))
-            .filter(t::project_id.eq(project_id))
-            .filter(active()),
-    )
-    .set((
-        t::deleted_at.eq(now),
-        t::deleted_by.eq(by),
-        t::deleted_via.eq(via),
-    ))
-    .execute(conn)?;
+    let changed = diesel::update(active_row(project_id, id))
+        .set((
+            t::deleted_at.eq(now),
+            t::deleted_by.eq(by),
+            t::deleted_via.eq(via),
+        ))
+        .execute(conn)?;
     Ok(changed == 1)
 }
 
@@ -233,19 +238,14 @@ pub fn replace_secret(
     expires_at: Option<Timestamp>,
     lifetime: Option<Ttl>,
 ) -> QueryResult<bool> {
-    let changed = diesel::update(
-        t::table
-            .filter(t::id.eq(id))
-            .filter(t::project_id.eq(project_id))
-            .filter(active()),
-    )
-    .set((
-        t::digest.eq(digest),
-        t::hint.eq(hint),
-        t::expires_at.eq(expires_at),
-        t::lifetime_secs.eq(lifetime),
-    ))
-    .execute(conn)?;
+    let changed = diesel::update(active_row(project_id, id))
+        .set((
+            t::digest.eq(digest),
+            t::hint.eq(hint),
+            t::expires_at.eq(expires_at),
+            t::lifetime_secs.eq(lifetime),
+        ))
+        .execute(conn)?;
     Ok(changed == 1)
 }
 
@@ -256,13 +256,8 @@ pub fn set_description(
     id: &str,
     description: Option<&str>,
 ) -> QueryResult<bool> {
-    let changed = diesel::update(
-        t::table
-            .filter(t::id.eq(id))
-            .filter(t::project_id.eq(project_id))
-            .filter(active()),
-    )
-    .set(t::description.eq(description))
-    .execute(conn)?;
+    let changed = diesel::update(active_row(project_id, id))
+        .set(t::description.eq(description))
+        .execute(conn)?;
     Ok(changed == 1)
 }

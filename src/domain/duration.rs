@@ -1,20 +1,13 @@
 //! Lifetimes written like `2h45m30s` (SPEC §6): units d, h, m, s, each at most once, in that order.
 
+use diesel::deserialize::FromSqlRow;
+use diesel::expression::AsExpression;
+use diesel::sql_types::BigInt;
 use std::fmt;
 
 /// A positive lifetime in whole seconds: the one type for lifetimes, stored as seconds.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    diesel::expression::AsExpression,
-    diesel::deserialize::FromSqlRow,
-)]
-#[diesel(sql_type = diesel::sql_types::BigInt)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, AsExpression, FromSqlRow)]
+#[diesel(sql_type = BigInt)]
 pub struct Ttl(i64);
 
 /// Upper bound of a registration token's lifetime (`access_ttl`).

@@ -1,19 +1,14 @@
 //! Rules of a token's life after creation: how it was deleted, and the expiry a renewal gives it.
 
 use crate::domain::{Timestamp, Ttl};
+use diesel::deserialize::FromSqlRow;
+use diesel::expression::AsExpression;
+use diesel::sql_types::Text;
 
 /// How a token came to be deleted, shown in the deleted-tokens list (stored as `console`, `api`,
 /// `leak report`).
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    diesel::expression::AsExpression,
-    diesel::deserialize::FromSqlRow,
-)]
-#[diesel(sql_type = diesel::sql_types::Text)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, AsExpression, FromSqlRow)]
+#[diesel(sql_type = Text)]
 pub enum DeletedVia {
     Console,
     Api,

@@ -1,21 +1,14 @@
 //! Membership roles, token roles, scopes and who may do what in a project (SPEC §2, §4).
 
+use diesel::deserialize::FromSqlRow;
+use diesel::expression::AsExpression;
+use diesel::sql_types::Text;
 use std::fmt;
 use std::str::FromStr;
 
 /// A person's role in a project (stored as `owner`, `admin`, `member`, `viewer`).
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    diesel::expression::AsExpression,
-    diesel::deserialize::FromSqlRow,
-)]
-#[diesel(sql_type = diesel::sql_types::Text)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, AsExpression, FromSqlRow)]
+#[diesel(sql_type = Text)]
 pub enum MemberRole {
     Owner,
     Admin,
@@ -24,16 +17,8 @@ pub enum MemberRole {
 }
 
 /// The role of an access token (stored as `USER` or `ADMIN`).
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    diesel::expression::AsExpression,
-    diesel::deserialize::FromSqlRow,
-)]
-#[diesel(sql_type = diesel::sql_types::Text)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, AsExpression, FromSqlRow)]
+#[diesel(sql_type = Text)]
 pub enum TokenRole {
     User,
     Admin,

@@ -1,5 +1,8 @@
 //! The format of token secrets (SPEC §3): prefix, 43 base62 random characters, 6-character CRC-32 checksum.
 
+use diesel::deserialize::FromSqlRow;
+use diesel::expression::AsExpression;
+use diesel::sql_types::Binary;
 use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest as _, Sha256};
 use std::fmt;
@@ -42,16 +45,8 @@ impl fmt::Debug for SecretValue {
 }
 
 /// SHA-256 of a full secret value: what the database stores (as a blob) and looks up.
-#[derive(
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    diesel::expression::AsExpression,
-    diesel::deserialize::FromSqlRow,
-)]
-#[diesel(sql_type = diesel::sql_types::Binary)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, AsExpression, FromSqlRow)]
+#[diesel(sql_type = Binary)]
 pub struct Digest(pub [u8; 32]);
 
 impl fmt::Debug for Digest {

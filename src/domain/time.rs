@@ -3,22 +3,14 @@
 
 use crate::domain::Ttl;
 use chrono::{DateTime, TimeZone, Utc};
+use diesel::deserialize::FromSqlRow;
+use diesel::expression::AsExpression;
+use diesel::sql_types::BigInt;
 use std::fmt;
 
 /// A moment in UTC, to the millisecond.
-#[derive(
-    Clone,
-    Copy,
-    Default,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    diesel::expression::AsExpression,
-    diesel::deserialize::FromSqlRow,
-)]
-#[diesel(sql_type = diesel::sql_types::BigInt)]
+#[derive(Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, AsExpression, FromSqlRow)]
+#[diesel(sql_type = BigInt)]
 pub struct Timestamp(i64);
 
 impl Timestamp {
