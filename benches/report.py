@@ -116,8 +116,9 @@ def main():
               f"the {a.big:,}-token project's first page) serves {n(fifty)} req/s ({fifty_cpu:.0f} µs/req); "
               f"{a.big:,} tokens vs {a.fifty}: {median_ratio('page-fifty', 'page-big', 'rps'):.2f}× slower.\n")
     out.write(f"Login flood: wrk completed {flood_requests:,} attempts in its windows; the server answered "
-              f"{fs['ok']} with 200 (the only ones that ran argon2), {fs['limited']:,} with 429 before any hashing "
-              f"and {fs['other']} otherwise; a probe afterwards got "
+              f"{fs['ok']} with 200 (the only ones that ran argon2), {fs['limited']:,} with 429 before any hashing, "
+              f"{fs.get('busy', 0):,} with 503 (hashing saturated; the designed back-pressure) "
+              f"and {fs['other']} otherwise (any of these fails figure 5); a probe afterwards got "
               f"{fs['probe'].split()[0] if probe else '?'} with Retry-After: "
               f"{probe[1] if len(probe) == 2 else 'missing'}.\n")
     out.write(f"Server after the run: {mem['rss_kib'] / 1024:.1f} MiB resident, {mem['threads']} threads.\n")

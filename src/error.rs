@@ -19,6 +19,10 @@ pub enum AppError {
     /// A presented credential has expired.
     #[error("expired credential")]
     Expired,
+    /// Another request changed the same thing between this one's reading and writing it (two renewals of
+    /// one token at once: the later would hand out a value the other has already replaced).
+    #[error("changed by another request meanwhile")]
+    ChangedMeanwhile,
     /// A one-time registration token was exchanged already.
     #[error("registration token already used")]
     AlreadyUsed,

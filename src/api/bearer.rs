@@ -92,10 +92,15 @@ pub async fn presented_expiry(req: &HttpRequest) -> Option<Timestamp> {
 /// The digest of a well-formed access token from the `Authorization` header.
 fn presented_digest(req: &HttpRequest) -> Result<Digest, ApiError> {
     let missing = |what: &'static str| ApiError::Unauthorized(Cow::Borrowed(what));
-    let value = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .ok_or_else(|| missing("Authorization header is missing"))?
+    let mut values = req.headers().get_all(header::AUTHORIZATION);
+    let value = values
+        .next()
+        .ok_or_else(|| missing("Authorization header is missing"))?;
+    // Two credentials: refused rather than guessing which one the caller meant.
+    if values.next().is_some() {
+        return Err(missing("Authorization header is given more than once"));
+    }
+    let value = value
         .to_str()
         .map_err(|_| missing("Authorization header is malformed"))?;
     let value = value.trim();

@@ -13,6 +13,9 @@ pub const UNAUTHORIZED: &str = "Unauthorized";
 /// `field` of an expired token.
 pub const FORBIDDEN: &str = "Forbidden";
 pub const ALREADY_USED: &str = "register token already used";
+/// `field` of the later of two simultaneous renewals of one token.
+pub const RENEWED_MEANWHILE: &str =
+    "token: was renewed by another request at the same moment; renew again to get a working value";
 
 /// Largest JSON body accepted.
 pub const BODY_LIMIT: usize = 64 * 1024;
@@ -186,6 +189,7 @@ impl From<AppError> for ApiError {
             AppError::UnknownCredential => ApiError::unauthorized(),
             AppError::Expired => ApiError::expired(),
             AppError::AlreadyUsed => ApiError::Forbidden(Cow::Borrowed(ALREADY_USED)),
+            AppError::ChangedMeanwhile => ApiError::Conflict(RENEWED_MEANWHILE),
             other @ (AppError::Db(_) | AppError::Internal(_)) => ApiError::Internal(other),
         }
     }

@@ -79,6 +79,12 @@ fn is_json_media_type(value: &str) -> bool {
 
 /// Deserializes a body, turning serde's message into "field: why".
 pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    if body.starts_with("\u{FEFF}".as_bytes()) {
+        return Err(ApiError::bad_request(
+            "body",
+            "starts with a byte-order mark (U+FEFF), which JSON does not allow; send the object without it",
+        ));
+    }
     // serde also fills a struct from an array; the API takes objects only.
     match body.iter().find(|b| !b.is_ascii_whitespace()) {
         None => {
@@ -105,20 +111,66 @@ fn describe(err: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
     if inner.is_syntax() || inner.is_eof() {
         return ApiError::bad_request("body", format!("is not valid JSON ({message})"));
     }
-    if let Some(name) = quoted_after(&message, "unknown field `") {
-        let expected = message
-            .split_once(", expected ")
-            .map(|(_, rest)| format!(" (expected {rest})"))
+    if let Some((name, rest)) = quoted_name(&message, "unknown field `") {
+        let expected = rest
+            .strip_prefix(", expected ")
+            .map(|list| format!(" (expected {list})"))
             .unwrap_or_default();
-        return ApiError::bad_request(&name, format!("unknown field{expected}"));
+        return ApiError::bad_request(&shown_key(name), format!("unknown field{expected}"));
     }
-    if let Some(name) = quoted_after(&message, "missing field `") {
-        return ApiError::bad_request(&name, "is required");
+    if let Some((name, _)) = quoted_name(&message, "missing field `") {
+        return ApiError::bad_request(name, "is required");
+    }
+    if let Some((name, _)) = quoted_name(&message, "duplicate field `") {
+        return ApiError::bad_request(name, "is given more than once");
     }
     if path == "." {
         return ApiError::bad_request("body", format!("must be a JSON object ({message})"));
     }
     ApiError::bad_request(&path, message)
+}
+
+/// The longest key echoed back in an error, in characters.
+const SHOWN_KEY_CHARS: usize = 64;
+
+/// A key as an error names it: control, invisible and non-ASCII white space characters escaped
+/// (`\u{8f}`), an empty key as `""`, and cut to 64 characters.
+fn shown_key(name: &str) -> String {
+    if name.is_empty() {
+        return "\"\"".to_owned();
+    }
+    let mut shown = String::new();
+    for (i, c) in name.chars().enumerate() {
+        if i == SHOWN_KEY_CHARS {
+            shown.push('…');
+            break;
+        }
+        let plain = c == ' ' || c.is_ascii_graphic() || (!c.is_ascii() && !plain_unsafe(c));
+        if plain {
+            shown.push(c);
+        } else {
+            shown.extend(c.escape_unicode());
+        }
+    }
+    shown
+}
+
+/// Characters that would hide or disguise a key when shown as is.
+fn plain_unsafe(c: char) -> bool {
+    c.is_control()
+        || c.is_whitespace()
+        || matches!(c, '\u{00AD}' | '\u{061C}' | '\u{180E}' | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{206F}' | '\u{FEFF}' | '\u{FFF9}'..='\u{FFFB}')
+}
+
+/// For `#[serde(default, deserialize_with = "json::present")]` on an `Option<Option<T>>`: tells a field
+/// sent as `null` (`Some(None)`) from one left out (`None`).
+pub fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    T::deserialize(deserializer).map(Some)
 }
 
 /// serde_json's message without its " at line L column C" suffix.
@@ -128,10 +180,17 @@ fn without_location(err: &serde_json::Error) -> String {
     text.strip_suffix(&suffix).unwrap_or(&text).to_owned()
 }
 
-fn quoted_after(message: &str, marker: &str) -> Option<String> {
+/// The name serde quotes after `marker` (`` unknown field `NAME`, expected … ``), and what follows it.
+fn quoted_name<'m>(message: &'m str, marker: &str) -> Option<(&'m str, &'m str)> {
     let start = message.find(marker)? + marker.len();
-    let end = message[start..].find('`')? + start;
-    Some(message[start..end].to_owned())
+    let rest = &message[start..];
+    // The name may hold backticks itself: it ends at the last backtick before serde's own text.
+    let end = [", expected ", ", there are no fields"]
+        .iter()
+        .filter_map(|tail| rest.find(&format!("`{tail}")))
+        .min()
+        .or_else(|| rest.rfind('`'))?;
+    Some((&rest[..end], &rest[end + 1..]))
 }
 
 #[cfg(test)]
@@ -167,6 +226,36 @@ mod tests {
         assert!(field_of("nul").starts_with("body: must be a JSON object"));
         assert!(field_of("[1]").starts_with("body: must be a JSON object"));
         assert!(field_of(r#"{"client_name": "a"} x"#).starts_with("body: "));
+    }
+
+    #[test]
+    fn a_repeated_key_is_named() {
+        assert_eq!(
+            field_of(r#"{"client_name": "a", "client_name": "b"}"#),
+            "client_name: is given more than once"
+        );
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_named() {
+        assert!(field_of("\u{FEFF}{\"client_name\": \"a\"}").contains("byte-order mark"));
+    }
+
+    #[test]
+    fn unknown_keys_are_echoed_escaped_and_cut() {
+        assert!(
+            field_of(r#"{"client_name": "a", "\u008f": 1}"#).starts_with("\\u{8f}: unknown field")
+        );
+        assert!(field_of(r#"{"client_name": "a", "": 1}"#).starts_with(r#""": unknown field"#));
+        assert!(field_of(r#"{"client_name": "a", "a`b": 1}"#).starts_with("a`b: unknown field"));
+        assert!(field_of(r#"{"client_name": "a", "\u200b": 1}"#).starts_with("\\u{200b}: "));
+        assert!(field_of(r#"{"client_name": "a", "é": 1}"#).starts_with("é: unknown field"));
+        let long = format!(r#"{{"client_name": "a", "{}": 1}}"#, "k".repeat(1000));
+        let field = field_of(&long);
+        assert!(
+            field.starts_with(&format!("{}…: unknown field", "k".repeat(64))),
+            "{field}"
+        );
     }
 
     #[test]

@@ -4,9 +4,8 @@
 //! existed: every accepted report gets the same bytes, no sooner than a fixed floor, whatever the
 //! values were. Requests are limited per client address before any work is done.
 
-use crate::api::bearer::BearerToken;
 use crate::api::error::{ApiError, ErrorBody};
-use crate::api::{json, tokens};
+use crate::api::json;
 use crate::auth::client_ip;
 use crate::service;
 use crate::service::leaks::{presented, MAX_VALUES};
@@ -22,29 +21,36 @@ pub const RESPONSE_FLOOR: Duration = Duration::from_millis(50);
 /// `errorParams.field` of a refused (rate-limited) report.
 pub const LIMITED_FIELD: &str = "token";
 
-/// One leaked value, or a list of them: exactly one of the two fields.
-#[derive(Deserialize, ToSchema)]
+/// One leaked value, or a list of them: exactly one of the two fields. (Its OpenAPI schema is
+/// [`LeakReportSchema`]: a `oneOf` of the two shapes.)
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LeakReport {
-    /// A leaked value (`mlpat_…`, or an unused registration token `mlprg_…`).
-    #[serde(default)]
-    #[schema(example = "mlpat_…")]
-    pub token: Option<String>,
-    /// 1 to 100 leaked values.
-    #[serde(default)]
-    pub tokens: Option<Vec<String>>,
+    /// Absent: `None`; `null`: `Some(None)`, refused by name.
+    #[serde(default, deserialize_with = "json::present")]
+    pub token: Option<Option<String>>,
+    #[serde(default, deserialize_with = "json::present")]
+    pub tokens: Option<Option<Vec<String>>>,
 }
 
 impl LeakReport {
     fn values(self) -> Result<Vec<String>, ApiError> {
         match (self.token, self.tokens) {
-            (Some(one), None) => Ok(vec![one]),
-            (None, Some(many)) if (1..=MAX_VALUES).contains(&many.len()) => Ok(many),
-            (None, Some(_)) => Err(ApiError::bad_request(
+            (Some(None), _) => Err(ApiError::bad_request(
+                "token",
+                "must be a leaked value (a string), not null",
+            )),
+            (_, Some(None)) => Err(ApiError::bad_request(
+                "tokens",
+                format_args!("must be a list of 1 to {MAX_VALUES} values, not null"),
+            )),
+            (Some(Some(one)), None) => Ok(vec![one]),
+            (None, Some(Some(many))) if (1..=MAX_VALUES).contains(&many.len()) => Ok(many),
+            (None, Some(Some(_))) => Err(ApiError::bad_request(
                 "tokens",
                 format_args!("must hold 1 to {MAX_VALUES} values"),
             )),
-            (Some(_), Some(_)) => Err(ApiError::bad_request(
+            (Some(Some(_)), Some(Some(_))) => Err(ApiError::bad_request(
                 "body",
                 "give either token or tokens, not both",
             )),
@@ -54,6 +60,38 @@ impl LeakReport {
             )),
         }
     }
+}
+
+/// The schema of a leak report: exactly one of `token` (a value) and `tokens` (1 to 100 values).
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+#[schema(as = LeakReport)]
+#[allow(dead_code)] // A schema only: the body is read as `LeakReport`.
+pub enum LeakReportSchema {
+    One(OneLeakedValue),
+    Many(LeakedValues),
+}
+
+/// One leaked value.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(title = "one value")]
+#[allow(dead_code)]
+pub struct OneLeakedValue {
+    /// A leaked value (`mlpat_…`, or an unused registration token `mlprg_…`).
+    #[schema(example = "mlpat_…")]
+    token: String,
+}
+
+/// Several leaked values.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(title = "a list of values")]
+#[allow(dead_code)]
+pub struct LeakedValues {
+    /// 1 to 100 leaked values.
+    #[schema(min_items = 1, max_items = 100)]
+    tokens: Vec<String>,
 }
 
 /// The one answer to every accepted report.
@@ -70,7 +108,7 @@ pub struct LeakReportAccepted {
     path = "/api/v1/tokens/revoke-leaked",
     operation_id = "revoke_leaked_tokens",
     tag = "tokens",
-    request_body = LeakReport,
+    request_body = LeakReportSchema,
     responses(
         (status = 202, description = "Accepted. The same answer whether or not any value was a token; \
             every valid access token given stops working at once and is listed as deleted by a leak report; \
@@ -113,29 +151,14 @@ pub async fn revoke_leaked(
     )
 }
 
-/// `DELETE /tokens/revoke-leaked` shares its path with the leak report; it deletes the token of that name.
-pub async fn delete_named(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    bearer: BearerToken,
-) -> Result<HttpResponse, ApiError> {
-    tokens::delete(
-        state,
-        req,
-        bearer,
-        web::Path::from("revoke-leaked".to_owned()),
-    )
-    .await
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn report(token: Option<&str>, tokens: Option<Vec<&str>>) -> LeakReport {
         LeakReport {
-            token: token.map(str::to_owned),
-            tokens: tokens.map(|list| list.into_iter().map(str::to_owned).collect()),
+            token: token.map(|one| Some(one.to_owned())),
+            tokens: tokens.map(|list| Some(list.into_iter().map(str::to_owned).collect())),
         }
     }
 
@@ -155,6 +178,14 @@ mod tests {
         );
         assert!(field(report(Some("a"), Some(vec!["b"])).values()).starts_with("body: "));
         assert!(field(report(None, None).values()).starts_with("token: is required"));
+    }
+
+    #[test]
+    fn null_is_refused_by_name() {
+        let parsed = |body: &str| json::parse::<LeakReport>(body.as_bytes()).unwrap().values();
+        assert!(field(parsed(r#"{"tokens": null}"#)).starts_with("tokens: must be a list"));
+        assert!(field(parsed(r#"{"token": null}"#)).starts_with("token: must be a leaked value"));
+        assert_eq!(parsed(r#"{"token": "x"}"#).unwrap(), ["x"]);
     }
 
     #[test]

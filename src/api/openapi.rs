@@ -2,10 +2,13 @@
 
 use crate::api::error::{ErrorBody, ErrorParams};
 use crate::api::{leaks, register, tokens, TokenType};
+use crate::domain::duration::{ACCESS_TTL_PATTERN, REFRESH_TTL_PATTERN};
+use crate::domain::{Description, TokenName};
 use actix_web::http::header;
 use actix_web::HttpResponse;
 use std::sync::OnceLock;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{RefOr, Schema};
 use utoipa::{Modify, OpenApi};
 
 #[derive(OpenApi)]
@@ -40,11 +43,13 @@ use utoipa::{Modify, OpenApi};
         tokens::WhoAmI,
         tokens::TokenInfo,
         tokens::TokenList,
-        leaks::LeakReport,
+        leaks::LeakReportSchema,
+        leaks::OneLeakedValue,
+        leaks::LeakedValues,
         leaks::LeakReportAccepted,
         tokens::TokenPatch,
     )),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &InputRules),
     tags((name = "tokens", description = "Access and registration tokens"))
 )]
 pub struct ApiDoc;
@@ -64,6 +69,60 @@ impl Modify for BearerAuth {
                     .build(),
             ),
         );
+    }
+}
+
+/// The server's input rules where a schema can state them, from the rules' own definitions: a request the
+/// document allows is one the server accepts.
+struct InputRules;
+
+impl Modify for InputRules {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let (name, description) = (TokenName::pattern(), Description::pattern());
+        // (schema, property, minLength, maxLength, pattern)
+        let rules = [
+            (
+                "RegisterTokenRequest",
+                "client_name",
+                Some(1),
+                Some(TokenName::MAX_CHARS),
+                name.as_str(),
+            ),
+            (
+                "RegisterTokenRequest",
+                "access_ttl",
+                None,
+                None,
+                ACCESS_TTL_PATTERN,
+            ),
+            (
+                "RegisterTokenRequest",
+                "refresh_ttl",
+                None,
+                None,
+                REFRESH_TTL_PATTERN,
+            ),
+            (
+                "TokenPatch",
+                "description",
+                None,
+                Some(Description::MAX_CHARS),
+                description.as_str(),
+            ),
+        ];
+        let Some(components) = openapi.components.as_mut() else {
+            return;
+        };
+        for (schema, property, min, max, pattern) in rules {
+            let Some(RefOr::T(Schema::Object(object))) = components.schemas.get_mut(schema) else {
+                continue;
+            };
+            if let Some(RefOr::T(Schema::Object(field))) = object.properties.get_mut(property) {
+                field.min_length = min;
+                field.max_length = max;
+                field.pattern = Some(pattern.to_owned());
+            }
+        }
     }
 }
 

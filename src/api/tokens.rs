@@ -119,7 +119,7 @@ pub async fn list(
     operation_id = "delete_token",
     tag = "tokens",
     security(("bearer" = [])),
-    params(("name" = String, Path, description = "The token's name")),
+    params(("name" = String, Path, description = "The token's name (never `me` or `revoke-leaked`: those are routes)")),
     responses(
         (status = 204, description = "Deleted", headers(("MLP-Token-Expiration" = String, description = "When the calling token expires (RFC 3339), if it does"))),
         Unauthenticated,
@@ -133,28 +133,10 @@ pub async fn delete(
     bearer: BearerToken,
     name: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    delete_named(state, req, bearer, name.into_inner()).await
-}
-
-/// `DELETE /tokens/me` shares its path with who_am_i; it deletes the token named "me".
-pub async fn delete_me(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    bearer: BearerToken,
-) -> Result<HttpResponse, ApiError> {
-    delete_named(state, req, bearer, "me".to_owned()).await
-}
-
-async fn delete_named(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    bearer: BearerToken,
-    name: String,
-) -> Result<HttpResponse, ApiError> {
     bearer.require_scope(SCOPE_MANAGE)?;
     let actor = Actor::token(bearer.token(), client_ip(&req));
     let project_id = bearer.token().project_id.clone();
-    let key = TokenKey::Name(name);
+    let key = TokenKey::Name(name.into_inner());
     service::blocking(&state.tokens, move |tokens| {
         tokens.delete(&project_id, &key, &actor, DeletedVia::Api)
     })
@@ -187,12 +169,13 @@ fn token_info(tokens: &TokenStore, record: TokenRecord) -> TokenInfo {
     operation_id = "renew_token",
     tag = "tokens",
     security(("bearer" = [])),
-    params(("name" = String, Path, description = "The token's name")),
+    params(("name" = String, Path, description = "The token's name (never `me` or `revoke-leaked`: those are routes)")),
     responses(
         (status = 200, description = "Renewed; the new value is shown this once (`Cache-Control: no-store`)", body = RefreshTokenResponse, headers(("MLP-Token-Expiration" = String, description = "When the calling token expires (RFC 3339), if it does"))),
         Unauthenticated,
         (status = 403, description = "Expired token, or a token without `ml-platform:Manage`", body = ErrorBody),
         (status = 404, description = "No active token has this name (`field`: `token_name`)", body = ErrorBody),
+        (status = 409, description = "Another renewal of this token won at the same moment; renew again to get a working value", body = ErrorBody),
     )
 )]
 pub async fn renew(
@@ -217,18 +200,9 @@ pub async fn renew(
 #[serde(deny_unknown_fields)]
 pub struct TokenPatch {
     /// The new description: at most 500 characters, no control characters; `null` or blank removes it.
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "json::present")]
     #[schema(value_type = Option<String>, required = true, example = "nightly training on the GPU pool")]
     pub description: Option<Option<String>>,
-}
-
-/// Tells a field sent as `null` (`Some(None)`) from one left out (`None`, by `#[serde(default)]`).
-fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    T::deserialize(deserializer).map(Some)
 }
 
 /// update_token: sets or removes the description of the project's active token with this name.
@@ -238,7 +212,7 @@ where
     operation_id = "update_token",
     tag = "tokens",
     security(("bearer" = [])),
-    params(("name" = String, Path, description = "The token's name")),
+    params(("name" = String, Path, description = "The token's name (never `me` or `revoke-leaked`: those are routes)")),
     request_body = TokenPatch,
     responses(
         (status = 200, description = "The token as it now is", body = TokenInfo, headers(("MLP-Token-Expiration" = String, description = "When the calling token expires (RFC 3339), if it does"))),
@@ -256,26 +230,6 @@ pub async fn update(
     name: web::Path<String>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    update_named(state, req, bearer, name.into_inner(), payload).await
-}
-
-/// `PATCH /tokens/me` shares its path with who_am_i; it updates the token named "me".
-pub async fn update_me(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    bearer: BearerToken,
-    payload: web::Payload,
-) -> Result<HttpResponse, ApiError> {
-    update_named(state, req, bearer, "me".to_owned(), payload).await
-}
-
-async fn update_named(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    bearer: BearerToken,
-    name: String,
-    payload: web::Payload,
-) -> Result<HttpResponse, ApiError> {
     // Who may call it is answered before anything about the body.
     bearer.require_scope(SCOPE_MANAGE)?;
     let patch: TokenPatch = json::read(&req, payload).await?;
@@ -286,7 +240,7 @@ async fn update_named(
         .map_err(|e| ApiError::bad_request("description", e))?;
     let actor = Actor::token(bearer.token(), client_ip(&req));
     let project_id = bearer.token().project_id.clone();
-    let key = TokenKey::Name(name);
+    let key = TokenKey::Name(name.into_inner());
     let record = service::blocking(&state.tokens, move |tokens| {
         tokens.set_description(&project_id, &key, &description, &actor)
     })

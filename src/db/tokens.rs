@@ -5,6 +5,7 @@ use crate::db::Conn;
 use crate::domain::{DeletedVia, Digest, Timestamp, TokenRole, Ttl};
 use diesel::connection::DefaultLoadingMode;
 use diesel::prelude::*;
+use diesel::sqlite::Sqlite;
 
 /// Everything about a token but its digest.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -167,22 +168,38 @@ pub enum TokenKey {
     Name(String),
 }
 
+/// The active tokens of a project with this id or name (at most one).
+fn active_with_key<'a>(project_id: &'a str, key: &'a TokenKey) -> t::BoxedQuery<'a, Sqlite> {
+    let query = t::table
+        .filter(t::project_id.eq(project_id))
+        .filter(active())
+        .into_boxed();
+    match key {
+        TokenKey::Id(id) => query.filter(t::id.eq(id)),
+        TokenKey::Name(name) => query.filter(t::name.eq(name)),
+    }
+}
+
 /// The active token of a project with this id or name.
 pub fn find_active(
     conn: &mut Conn,
     project_id: &str,
     key: &TokenKey,
 ) -> QueryResult<Option<TokenRecord>> {
-    let query = t::table
-        .filter(t::project_id.eq(project_id))
-        .filter(active())
-        .into_boxed();
-    let query = match key {
-        TokenKey::Id(id) => query.filter(t::id.eq(id)),
-        TokenKey::Name(name) => query.filter(t::name.eq(name)),
-    };
-    query
+    active_with_key(project_id, key)
         .select(TokenRecord::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The id and current digest of a project's active token: what a renewal expects to replace.
+pub fn active_digest(
+    conn: &mut Conn,
+    project_id: &str,
+    key: &TokenKey,
+) -> QueryResult<Option<(String, Digest)>> {
+    active_with_key(project_id, key)
+        .select((t::id, t::digest))
         .first(conn)
         .optional()
 }

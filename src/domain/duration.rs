@@ -15,6 +15,33 @@ pub const MAX_ACCESS_TTL: Ttl = Ttl(720 * 3600);
 /// Upper bound of an access token's lifetime (`refresh_ttl`).
 pub const MAX_REFRESH_TTL: Ttl = Ttl(87_600 * 3600);
 
+/// Spellings under 100 hours that fit both limits: `2h45m30s`, `90m`, `3600s`, …
+macro_rules! short_spellings {
+    () => {
+        "[1-9][0-9]?h[1-5]?[0-9]m(?:[1-5]?[0-9]s)?|[1-9][0-9]?h[1-5]?[0-9]s\
+         |[1-9][0-9]{0,3}m(?:[1-5]?[0-9]s)?|[1-9][0-9]{0,5}s"
+    };
+}
+
+/// The OpenAPI `pattern` of `access_ttl`: the usual spellings of a positive duration up to `720h` (`30d`).
+/// A regular expression cannot add units up, so it lists a subset: every string it matches is accepted,
+/// and the server also takes other spellings within the limit (such as `0d2h`).
+pub const ACCESS_TTL_PATTERN: &str = concat!(
+    "^(?:(?:[1-9]|[12][0-9]|30)d|(?:[1-9]|[12][0-9])d(?:[1-9]|1[0-9]|2[0-3])h\
+     |(?:[1-9][0-9]?|[1-6][0-9]{2}|7[01][0-9]|720)h|",
+    short_spellings!(),
+    ")$"
+);
+
+/// The OpenAPI `pattern` of `refresh_ttl`, up to `87600h` (`3650d`), in the same way.
+pub const REFRESH_TTL_PATTERN: &str = concat!(
+    "^(?:(?:[1-9][0-9]{0,2}|[12][0-9]{3}|3[0-5][0-9]{2}|36[0-4][0-9]|3650)d\
+     |[1-9][0-9]{0,2}d(?:[1-9]|1[0-9]|2[0-3])h\
+     |(?:[1-9][0-9]{0,3}|[1-7][0-9]{4}|8[0-6][0-9]{3}|87[0-5][0-9]{2}|87600)h|",
+    short_spellings!(),
+    ")$"
+);
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TtlError {
     #[error("is empty")]
@@ -49,16 +76,16 @@ impl Ttl {
         if input.is_empty() {
             return Err(TtlError::Empty);
         }
+        // Saturates: a number too large for any limit still reads as a duration, one that is too long.
         let mut total: u64 = 0;
         let mut next_unit = 0;
         let mut rest = input;
         while !rest.is_empty() {
             let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
-            // More than 12 digits cannot be under any limit and would risk overflow.
-            if digits == 0 || digits > 12 {
+            if digits == 0 {
                 return Err(TtlError::Syntax);
             }
-            let number: u64 = rest[..digits].parse().map_err(|_| TtlError::Syntax)?;
+            let number = rest[..digits].parse::<u64>().unwrap_or(u64::MAX);
             let unit = rest[digits..].chars().next().ok_or(TtlError::Syntax)?;
             let position = UNITS[next_unit..]
                 .iter()
@@ -66,9 +93,7 @@ impl Ttl {
                 .ok_or(TtlError::Syntax)?;
             let (_, factor) = UNITS[next_unit + position];
             next_unit += position + 1;
-            total = total
-                .checked_add(number.checked_mul(factor).ok_or(TtlError::TooLong(max))?)
-                .ok_or(TtlError::TooLong(max))?;
+            total = total.saturating_add(number.saturating_mul(factor));
             rest = &rest[digits + unit.len_utf8()..];
         }
         if total == 0 {
@@ -139,9 +164,46 @@ mod tests {
             ("1H", TtlError::Syntax),
             ("0s", TtlError::Zero),
             ("0d0h", TtlError::Zero),
-            ("9999999999999d", TtlError::Syntax),
+            ("9999999999999d", TtlError::TooLong(BIG)),
+            ("9223372036854775807s", TtlError::TooLong(BIG)),
+            (
+                "99999999999999999999999999999999999999d1s",
+                TtlError::TooLong(BIG),
+            ),
+            ("00000000000000000000000000000s", TtlError::Zero),
+            ("99999999999999999999999x", TtlError::Syntax),
         ] {
             assert_eq!(Ttl::parse(input, BIG), Err(err), "{input:?}");
+        }
+        assert_eq!(
+            Ttl::parse("0000000000000000000001s", BIG).map(Ttl::as_secs),
+            Ok(1)
+        );
+    }
+
+    /// The pattern without its anchors, which proptest's generator does not take.
+    fn core(pattern: &str) -> &str {
+        &pattern[4..pattern.len() - 2]
+    }
+
+    #[test]
+    fn patterns_hold_the_documented_examples() {
+        let access = regex::Regex::new(ACCESS_TTL_PATTERN).unwrap();
+        let refresh = regex::Regex::new(REFRESH_TTL_PATTERN).unwrap();
+        for example in [
+            "2h45m30s", "90m", "1d", "1h", "30d", "720h", "29d23h", "59s",
+        ] {
+            assert!(access.is_match(example), "{example}");
+            assert!(refresh.is_match(example), "{example}");
+        }
+        for example in ["3650d", "87600h", "999d23h"] {
+            assert!(refresh.is_match(example), "{example}");
+        }
+        for outside in ["", "0s", "0m", "721h", "31d", "30d1h", "1h ", "1H", "2x"] {
+            assert!(!access.is_match(outside), "{outside:?}");
+        }
+        for outside in ["3651d", "87601h", "0d"] {
+            assert!(!refresh.is_match(outside), "{outside:?}");
         }
     }
 
@@ -163,6 +225,17 @@ mod tests {
         fn format_then_parse_round_trips(secs in 1u64..=MAX_REFRESH_TTL.as_secs()) {
             let ttl = Ttl::from_secs(secs).unwrap();
             prop_assert_eq!(Ttl::parse(&ttl.to_string(), MAX_REFRESH_TTL), Ok(ttl));
+        }
+
+        /// What the OpenAPI document allows, the server accepts (schemathesis' positive data check).
+        #[test]
+        fn what_the_access_pattern_matches_is_accepted(input in core(ACCESS_TTL_PATTERN)) {
+            prop_assert!(Ttl::parse(&input, MAX_ACCESS_TTL).is_ok(), "{}", input);
+        }
+
+        #[test]
+        fn what_the_refresh_pattern_matches_is_accepted(input in core(REFRESH_TTL_PATTERN)) {
+            prop_assert!(Ttl::parse(&input, MAX_REFRESH_TTL).is_ok(), "{}", input);
         }
 
         #[test]

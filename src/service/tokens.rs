@@ -227,18 +227,38 @@ impl TokenStore {
     /// description and creator; the old value stops matching at once; an expiring token gets a fresh expiry
     /// of the same length (`domain::lifecycle::renewed_expiry`). Expired tokens may be renewed and work
     /// again. The unused registration tokens minted with the old value end with it.
-    /// Of two simultaneous renewals of one token the write turn makes one wait: both return a value, and
-    /// only the one committed last works.
+    ///
+    /// Of two simultaneous renewals of one token, one wins and the other gets `ChangedMeanwhile`, so no
+    /// caller is handed a value that is already dead: each renewal notes the value it replaces before it
+    /// waits for the write turn, and writes only if that is still the token's value.
     pub fn renew(
         &self,
         project_id: &str,
         key: &TokenKey,
         actor: &Actor,
     ) -> Result<(SecretValue, TokenRecord), AppError> {
+        let seen = tokens::active_digest(&mut *self.db.conn()?, project_id, key)?
+            .ok_or(AppError::NotFound)?;
+        self.renew_seen(project_id, key, actor, &seen)
+    }
+
+    /// `renew`, once the value it replaces (`seen`: the token's id and digest) was noted.
+    fn renew_seen(
+        &self,
+        project_id: &str,
+        key: &TokenKey,
+        actor: &Actor,
+        seen: &(String, Digest),
+    ) -> Result<(SecretValue, TokenRecord), AppError> {
         let now = self.now();
         let renewed = self.db.write(|tx| {
             let token = find(tx, project_id, key)?;
             require_manage(&token, actor)?;
+            if tokens::active_digest(tx, project_id, &TokenKey::Id(token.id.clone()))?.as_ref()
+                != Some(seen)
+            {
+                return Err(AppError::ChangedMeanwhile);
+            }
             let secret = SecretValue::generate(SecretKind::Access);
             let (expires_at, lifetime) =
                 renewed_expiry(token.created_at, token.expires_at, token.lifetime, now);
@@ -645,5 +665,35 @@ mod tests {
             f.tokens.cached(&renewed.digest()).is_none(),
             "delete ends the value"
         );
+    }
+
+    #[test]
+    fn of_two_renewals_that_saw_the_same_value_the_later_is_refused() {
+        let f = fixture();
+        let (old, _) = f
+            .tokens
+            .create(&spec(&f.p, "contested", TokenRole::User), &f.owner)
+            .unwrap();
+        let key = TokenKey::Name("contested".into());
+        let seen = || {
+            tokens::active_digest(&mut f.db.conn().unwrap(), &f.p, &key)
+                .unwrap()
+                .unwrap()
+        };
+        // Both note the value before either writes, as two simultaneous requests do.
+        let (first, second) = (seen(), seen());
+        assert_eq!(first.1, old.digest());
+        let (winner, _) = f.tokens.renew_seen(&f.p, &key, &f.owner, &first).unwrap();
+        assert!(matches!(
+            f.tokens.renew_seen(&f.p, &key, &f.owner, &second),
+            Err(AppError::ChangedMeanwhile)
+        ));
+        assert_eq!(
+            seen().1,
+            winner.digest(),
+            "the winner's value stays the token's"
+        );
+        // A renewal that starts afterwards sees the new value and goes through.
+        f.tokens.renew(&f.p, &key, &f.owner).unwrap();
     }
 }

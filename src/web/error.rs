@@ -17,6 +17,8 @@ pub enum HtmlError {
     Forbidden,
     #[error("the request did not carry a valid CSRF token")]
     Csrf,
+    #[error("changed by another request meanwhile")]
+    ChangedMeanwhile,
     #[error("internal error")]
     Internal(#[source] AppError),
 }
@@ -26,6 +28,7 @@ impl From<AppError> for HtmlError {
         match err {
             AppError::NotFound => HtmlError::NotFound,
             AppError::Forbidden => HtmlError::Forbidden,
+            AppError::ChangedMeanwhile => HtmlError::ChangedMeanwhile,
             other => HtmlError::Internal(other),
         }
     }
@@ -69,6 +72,10 @@ impl HtmlError {
                 "Request refused",
                 "This form has expired or did not come from this site. Reload the page and try again.",
             ),
+            HtmlError::ChangedMeanwhile => (
+                "Renewed meanwhile",
+                "This token was renewed by another request at the same moment, so no new value is shown here. Renew it again to get a working value.",
+            ),
             HtmlError::Internal(_) => {
                 ("Something went wrong", "The request could not be completed. Try again in a moment.")
             }
@@ -102,6 +109,7 @@ impl ResponseError for HtmlError {
             HtmlError::LoginRequired { .. } => StatusCode::SEE_OTHER,
             HtmlError::NotFound => StatusCode::NOT_FOUND,
             HtmlError::Forbidden | HtmlError::Csrf => StatusCode::FORBIDDEN,
+            HtmlError::ChangedMeanwhile => StatusCode::CONFLICT,
             HtmlError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

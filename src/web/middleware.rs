@@ -20,13 +20,29 @@ pub fn security_headers() -> DefaultHeaders {
         .add(("Referrer-Policy", "no-referrer"))
 }
 
+/// The longest path a log line holds in full, in bytes; a longer one is cut (and its length logged).
+pub const LOGGED_PATH_BYTES: usize = 2048;
+
+/// `path` as a log line shows it: cut at `LOGGED_PATH_BYTES` (on a character boundary), with `…`.
+fn logged_path(path: &str) -> std::borrow::Cow<'_, str> {
+    if path.len() <= LOGGED_PATH_BYTES {
+        return path.into();
+    }
+    let mut end = LOGGED_PATH_BYTES;
+    while !path.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &path[..end]).into()
+}
+
 pub async fn log_request(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let started = Instant::now();
     let method = req.method().clone();
-    let path = req.path().to_owned();
+    let path_bytes = req.path().len();
+    let path = logged_path(req.path()).into_owned();
     let peer = req.peer_addr().map(|a| a.ip());
     let response = next.call(req).await;
     let status = match &response {
@@ -39,6 +55,7 @@ pub async fn log_request(
         status,
         elapsed_ms = started.elapsed().as_secs_f64() * 1000.0,
         client = ?peer,
+        path_bytes,
         "request"
     );
     response
@@ -61,4 +78,18 @@ pub async fn htmx_errors(
         Some(fragment) => res.into_response(fragment).map_into_right_body(),
         None => res.map_into_left_body(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_paths_are_cut_in_the_log() {
+        assert_eq!(logged_path("/api/v1/tokens"), "/api/v1/tokens");
+        let long = format!("/{}", "é".repeat(3000));
+        let shown = logged_path(&long);
+        assert!(shown.len() <= LOGGED_PATH_BYTES + '…'.len_utf8());
+        assert!(shown.ends_with('…') && long.starts_with(shown.trim_end_matches('…')));
+    }
 }

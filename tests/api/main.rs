@@ -6,6 +6,7 @@ mod common;
 mod helpers;
 
 mod auth;
+mod contract;
 mod errors;
 mod flow;
 mod last_used;

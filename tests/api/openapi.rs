@@ -121,3 +121,43 @@ async fn the_openapi_document_is_served_without_auth_and_names_every_route() {
         assert!(schemas.contains_key(name), "dangling $ref {name}");
     }
 }
+
+/// What the server refuses, the document refuses too (schemathesis' positive-data check, issue 11).
+#[tokio::test]
+async fn the_documented_inputs_carry_the_servers_limits() {
+    let app = TestApp::spawn().await;
+    let doc: Value = get(&app, "/openapi.json", None).await.json().await.unwrap();
+    let schemas = &doc["components"]["schemas"];
+    let register = &schemas["RegisterTokenRequest"]["properties"];
+    assert_eq!(register["client_name"]["minLength"], 1);
+    assert_eq!(register["client_name"]["maxLength"], 100);
+    let name_pattern = register["client_name"]["pattern"].as_str().unwrap();
+    assert!(name_pattern.contains("me|revoke-leaked"), "{name_pattern}");
+    for field in ["access_ttl", "refresh_ttl"] {
+        let pattern = register[field]["pattern"].as_str().unwrap();
+        assert!(
+            pattern.starts_with('^') && pattern.ends_with('$'),
+            "{field}: {pattern}"
+        );
+    }
+    let description = &schemas["TokenPatch"]["properties"]["description"];
+    assert_eq!(description["maxLength"], 500);
+    assert!(description["pattern"].is_string());
+    // A leak report is one of two shapes, closed to other keys.
+    let shapes = schemas["LeakReport"]["oneOf"].as_array().unwrap();
+    assert_eq!(shapes.len(), 2, "{}", schemas["LeakReport"]);
+    let resolve = |shape: &Value| -> Value {
+        match shape["$ref"].as_str() {
+            Some(path) => schemas[path.rsplit('/').next().unwrap()].clone(),
+            None => shape.clone(),
+        }
+    };
+    let (one, many) = (resolve(&shapes[0]), resolve(&shapes[1]));
+    assert_eq!(one["required"], serde_json::json!(["token"]));
+    assert_eq!(one["additionalProperties"], false);
+    assert_eq!(many["properties"]["tokens"]["minItems"], 1);
+    assert_eq!(many["properties"]["tokens"]["maxItems"], 100);
+    assert_eq!(many["additionalProperties"], false);
+    // Renewal documents the answer to a lost race.
+    assert!(doc["paths"]["/api/v1/tokens/{name}/renew"]["post"]["responses"]["409"].is_object());
+}
