@@ -20,7 +20,8 @@ use utoipa::ToSchema;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegisterTokenRequest {
-    /// The name of the access token the exchange makes (1–100 characters, unique among the project's active tokens).
+    /// The name of the access token the exchange makes: 1–100 characters, unique among the project's active
+    /// tokens, not `me` or `revoke-leaked` (routes), starting and ending with a visible character; stored in NFC.
     #[schema(example = "spark-gateway")]
     pub client_name: String,
     /// Lifetime of the registration token: a duration like `2h45m30s`, `90m` or `1d` (units d, h, m, s), at most `720h`.

@@ -341,8 +341,17 @@ fn token_create_rejects_bad_input() {
         None,
     );
     let base = ["token", "create", "--project", "ml"];
-    let cases: [(&[&str], &str); 6] = [
+    let cases: [(&[&str], &str); 9] = [
         (&["--name", "ci", "--role", "user"], "already named"),
+        (&["--name", "me", "--role", "user"], "“me” is reserved"),
+        (
+            &["--name", "revoke-leaked", "--role", "user"],
+            "“revoke-leaked” is reserved",
+        ),
+        (
+            &["--name", "\u{200B}", "--role", "user"],
+            "start and end with a visible character",
+        ),
         (&["--name", "  ", "--role", "user"], "Enter a name"),
         (&["--name", "x", "--role", "root"], "invalid value"),
         (

@@ -446,6 +446,22 @@ async fn bad_names_get_a_clear_error_next_to_the_field_and_nothing_is_written() 
             "two\nlines",
             "The name must not contain control characters.",
         ),
+        (
+            "me",
+            "“me” is reserved by the API's routes (/api/v1/tokens/me); choose another name.",
+        ),
+        (
+            "revoke-leaked",
+            "“revoke-leaked” is reserved by the API's routes (/api/v1/tokens/revoke-leaked); choose another name.",
+        ),
+        (
+            "\u{200B}",
+            "The name must start and end with a visible character.",
+        ),
+        (
+            "gpu\u{202E}txt",
+            "The name must not contain bidirectional override or isolate characters (U+202A–U+202E, U+2066–U+2069).",
+        ),
     ];
     for htmx in [false, true] {
         for (name, message) in &cases {
