@@ -3,6 +3,7 @@
 //! actix's own `web::Json` answers some failures with bare text; this one always answers SPEC §6's shape.
 
 use crate::api::error::{ApiError, BODY_LIMIT};
+use crate::domain::names::disguises_text;
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest};
@@ -145,22 +146,13 @@ fn shown_key(name: &str) -> String {
             shown.push('…');
             break;
         }
-        let plain = c == ' ' || c.is_ascii_graphic() || (!c.is_ascii() && !plain_unsafe(c));
-        if plain {
-            shown.push(c);
-        } else {
+        if disguises_text(c) {
             shown.extend(c.escape_unicode());
+        } else {
+            shown.push(c);
         }
     }
     shown
-}
-
-/// Characters that would hide or disguise a key when shown as is.
-fn plain_unsafe(c: char) -> bool {
-    c.is_control()
-        || c.is_whitespace()
-        || matches!(c, '\u{00AD}' | '\u{061C}' | '\u{180E}' | '\u{200B}'..='\u{200F}'
-            | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{206F}' | '\u{FEFF}' | '\u{FFF9}'..='\u{FFFB}')
 }
 
 /// For `#[serde(default, deserialize_with = "json::present")]` on an `Option<Option<T>>`: tells a field

@@ -192,14 +192,14 @@ pub fn find_active(
         .optional()
 }
 
-/// The id and current digest of a project's active token: what a renewal expects to replace.
+/// The current digest of a project's active token: what a renewal expects to replace.
 pub fn active_digest(
     conn: &mut Conn,
     project_id: &str,
     key: &TokenKey,
-) -> QueryResult<Option<(String, Digest)>> {
+) -> QueryResult<Option<Digest>> {
     active_with_key(project_id, key)
-        .select((t::id, t::digest))
+        .select(t::digest)
         .first(conn)
         .optional()
 }
@@ -244,23 +244,31 @@ pub fn soft_delete(
     Ok(changed == 1)
 }
 
-/// Gives an active token a new secret (digest and hint) and expiry in place; returns whether a row changed.
-/// The row keeps its id, name, role, description and creator: a renewal is not a deletion.
+/// A token's new value (its digest and hint) and expiry, as a renewal writes them.
+pub struct NewSecret<'a> {
+    pub digest: &'a Digest,
+    pub hint: &'a str,
+    pub expires_at: Option<Timestamp>,
+    pub lifetime: Option<Ttl>,
+}
+
+/// Gives an active token a new secret and expiry in place, if its value is still `replaces`; returns
+/// whether a row changed (false: deleted, or renewed by someone else meanwhile). The comparison is part of
+/// the `UPDATE`, so it holds between processes too. The row keeps its id, name, role, description and
+/// creator: a renewal is not a deletion.
 pub fn replace_secret(
     conn: &mut Conn,
     project_id: &str,
     id: &str,
-    digest: &Digest,
-    hint: &str,
-    expires_at: Option<Timestamp>,
-    lifetime: Option<Ttl>,
+    replaces: &Digest,
+    new: &NewSecret<'_>,
 ) -> QueryResult<bool> {
-    let changed = diesel::update(active_row(project_id, id))
+    let changed = diesel::update(active_row(project_id, id).filter(t::digest.eq(replaces)))
         .set((
-            t::digest.eq(digest),
-            t::hint.eq(hint),
-            t::expires_at.eq(expires_at),
-            t::lifetime_secs.eq(lifetime),
+            t::digest.eq(new.digest),
+            t::hint.eq(new.hint),
+            t::expires_at.eq(new.expires_at),
+            t::lifetime_secs.eq(new.lifetime),
         ))
         .execute(conn)?;
     Ok(changed == 1)

@@ -44,7 +44,7 @@ const BIDI_CONTROLS: [RangeInclusive<char>; 2] = ['\u{202A}'..='\u{202E}', '\u{2
 
 /// Characters that render as nothing (format characters, fillers, variation selectors); a name may hold them
 /// inside (joiners in emoji or Indic scripts) but not start or end with them.
-const INVISIBLE: [RangeInclusive<char>; 13] = [
+const INVISIBLE: [RangeInclusive<char>; 14] = [
     '\u{00AD}'..='\u{00AD}',
     '\u{034F}'..='\u{034F}',
     '\u{061C}'..='\u{061C}',
@@ -58,6 +58,7 @@ const INVISIBLE: [RangeInclusive<char>; 13] = [
     '\u{FE00}'..='\u{FE0F}',
     '\u{FEFF}'..='\u{FEFF}',
     '\u{FFA0}'..='\u{FFA0}',
+    '\u{FFF9}'..='\u{FFFB}',
 ];
 
 /// What `str::trim` removes (Unicode White_Space), for the schema's pattern.
@@ -79,6 +80,12 @@ const CONTROL: [RangeInclusive<char>; 2] = ['\u{0000}'..='\u{001F}', '\u{007F}'.
 
 fn within(ranges: &[RangeInclusive<char>], c: char) -> bool {
     ranges.iter().any(|r| r.contains(&c))
+}
+
+/// Whether `c` would hide or disguise text shown as is: a control, white space other than the plain
+/// space, an invisible or a bidirectional character. The API escapes these when it echoes input.
+pub fn disguises_text(c: char) -> bool {
+    c.is_control() || (c.is_whitespace() && c != ' ') || within(&INVISIBLE, c)
 }
 
 /// A regular-expression character class of these ranges (`[…]`), or of all others (`[^…]`), with

@@ -242,37 +242,30 @@ impl TokenStore {
         self.renew_seen(project_id, key, actor, &seen)
     }
 
-    /// `renew`, once the value it replaces (`seen`: the token's id and digest) was noted.
+    /// `renew`, once the digest of the value it replaces (`seen`) was noted.
     fn renew_seen(
         &self,
         project_id: &str,
         key: &TokenKey,
         actor: &Actor,
-        seen: &(String, Digest),
+        seen: &Digest,
     ) -> Result<(SecretValue, TokenRecord), AppError> {
         let now = self.now();
         let renewed = self.db.write(|tx| {
             let token = find(tx, project_id, key)?;
             require_manage(&token, actor)?;
-            if tokens::active_digest(tx, project_id, &TokenKey::Id(token.id.clone()))?.as_ref()
-                != Some(seen)
-            {
-                return Err(AppError::ChangedMeanwhile);
-            }
             let secret = SecretValue::generate(SecretKind::Access);
             let (expires_at, lifetime) =
                 renewed_expiry(token.created_at, token.expires_at, token.lifetime, now);
-            let replaced = tokens::replace_secret(
-                tx,
-                project_id,
-                &token.id,
-                &secret.digest(),
-                &secret.hint(),
+            let new = tokens::NewSecret {
+                digest: &secret.digest(),
+                hint: &secret.hint(),
                 expires_at,
                 lifetime,
-            )?;
-            if !replaced {
-                return Err(AppError::NotFound);
+            };
+            // The token was found in this transaction: if no row changed, its value is no longer `seen`.
+            if !tokens::replace_secret(tx, project_id, &token.id, seen, &new)? {
+                return Err(AppError::ChangedMeanwhile);
             }
             // The old value may be why it is renewed: what it minted goes with it.
             registration_tokens::delete_unused_issued_by(tx, &token.id, now)?;
@@ -682,14 +675,14 @@ mod tests {
         };
         // Both note the value before either writes, as two simultaneous requests do.
         let (first, second) = (seen(), seen());
-        assert_eq!(first.1, old.digest());
+        assert_eq!(first, old.digest());
         let (winner, _) = f.tokens.renew_seen(&f.p, &key, &f.owner, &first).unwrap();
         assert!(matches!(
             f.tokens.renew_seen(&f.p, &key, &f.owner, &second),
             Err(AppError::ChangedMeanwhile)
         ));
         assert_eq!(
-            seen().1,
+            seen(),
             winner.digest(),
             "the winner's value stays the token's"
         );
