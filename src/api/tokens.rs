@@ -184,12 +184,13 @@ pub async fn renew(
     bearer: BearerToken,
     name: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
+    let arrived = state.tokens.renewal_ticket();
     bearer.require_scope(SCOPE_MANAGE)?;
     let actor = Actor::token(bearer.token(), client_ip(&req));
     let project_id = bearer.token().project_id.clone();
     let key = TokenKey::Name(name.into_inner());
     let (secret, record) = service::blocking(&state.tokens, move |tokens| {
-        tokens.renew(&project_id, &key, &actor)
+        tokens.renew(&project_id, &key, &actor, arrived)
     })
     .await?;
     secret_json(StatusCode::OK, &RefreshTokenResponse::new(&secret, record))

@@ -192,18 +192,6 @@ pub fn find_active(
         .optional()
 }
 
-/// The current digest of a project's active token: what a renewal expects to replace.
-pub fn active_digest(
-    conn: &mut Conn,
-    project_id: &str,
-    key: &TokenKey,
-) -> QueryResult<Option<Digest>> {
-    active_with_key(project_id, key)
-        .select(t::digest)
-        .first(conn)
-        .optional()
-}
-
 /// The active token whose value has this digest: the one indexed lookup of verification.
 pub fn find_active_by_digest(conn: &mut Conn, digest: &Digest) -> QueryResult<Option<TokenRecord>> {
     t::table
@@ -252,18 +240,15 @@ pub struct NewSecret<'a> {
     pub lifetime: Option<Ttl>,
 }
 
-/// Gives an active token a new secret and expiry in place, if its value is still `replaces`; returns
-/// whether a row changed (false: deleted, or renewed by someone else meanwhile). The comparison is part of
-/// the `UPDATE`, so it holds between processes too. The row keeps its id, name, role, description and
-/// creator: a renewal is not a deletion.
+/// Gives an active token a new secret and expiry in place; returns whether a row changed (false: already
+/// deleted). The row keeps its id, name, role, description and creator: a renewal is not a deletion.
 pub fn replace_secret(
     conn: &mut Conn,
     project_id: &str,
     id: &str,
-    replaces: &Digest,
     new: &NewSecret<'_>,
 ) -> QueryResult<bool> {
-    let changed = diesel::update(active_row(project_id, id).filter(t::digest.eq(replaces)))
+    let changed = diesel::update(active_row(project_id, id))
         .set((
             t::digest.eq(new.digest),
             t::hint.eq(new.hint),

@@ -15,8 +15,9 @@ use crate::domain::{
 };
 use crate::error::AppError;
 use crate::service::{Actor, Page, PageNumber};
+use std::collections::VecDeque;
 use std::net::IpAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 /// What a new access token will be.
 #[derive(Debug, Clone)]
@@ -34,6 +35,38 @@ pub struct TokenStore {
     clock: SharedClock,
     cache: TokenCache,
     last_used: Arc<LastUsedRecorder>,
+    renewals: Mutex<Renewals>,
+}
+
+/// Where the renewals of this process stood when a renewal request arrived: taken before the request
+/// waits for a blocking thread and the write turn, so that one renewal queued behind another of the same
+/// token learns that it lost the race.
+#[derive(Debug, Clone, Copy)]
+pub struct RenewalTicket(u64);
+
+/// The most recent renewals, numbered in commit order (enough to cover the requests waiting at once).
+#[derive(Default)]
+struct Renewals {
+    last: u64,
+    recent: VecDeque<(String, u64)>,
+}
+
+const RECENT_RENEWALS: usize = 1024;
+
+impl Renewals {
+    fn since(&self, token_id: &str, ticket: RenewalTicket) -> bool {
+        self.recent
+            .iter()
+            .any(|(id, number)| id == token_id && *number > ticket.0)
+    }
+
+    fn note(&mut self, token_id: String) {
+        self.last += 1;
+        if self.recent.len() == RECENT_RENEWALS {
+            self.recent.pop_front();
+        }
+        self.recent.push_back((token_id, self.last));
+    }
 }
 
 impl TokenStore {
@@ -43,6 +76,7 @@ impl TokenStore {
             clock,
             cache: TokenCache::default(),
             last_used: Arc::default(),
+            renewals: Mutex::default(),
         }
     }
 
@@ -52,6 +86,16 @@ impl TokenStore {
 
     pub(crate) fn now(&self) -> Timestamp {
         self.clock.now()
+    }
+
+    /// Taken when a renewal request arrives, before it waits for anything (see `renew`).
+    pub fn renewal_ticket(&self) -> RenewalTicket {
+        RenewalTicket(
+            self.renewals
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .last,
+        )
     }
 
     // ---------- Verification (SPEC §3) ----------
@@ -228,32 +272,28 @@ impl TokenStore {
     /// of the same length (`domain::lifecycle::renewed_expiry`). Expired tokens may be renewed and work
     /// again. The unused registration tokens minted with the old value end with it.
     ///
-    /// Of two simultaneous renewals of one token, one wins and the other gets `ChangedMeanwhile`, so no
-    /// caller is handed a value that is already dead: each renewal notes the value it replaces before it
-    /// waits for the write turn, and writes only if that is still the token's value.
+    /// Of simultaneous renewals of one token, one wins and the others get `ChangedMeanwhile`, so no caller
+    /// is handed a value that another renewal has already replaced: `arrived` is taken when the request
+    /// arrives (`renewal_ticket`), and a renewal of the same token committed since then refuses this one.
+    /// (Between processes on one database this is issue 12's.)
     pub fn renew(
         &self,
         project_id: &str,
         key: &TokenKey,
         actor: &Actor,
-    ) -> Result<(SecretValue, TokenRecord), AppError> {
-        let seen = tokens::active_digest(&mut *self.db.conn()?, project_id, key)?
-            .ok_or(AppError::NotFound)?;
-        self.renew_seen(project_id, key, actor, &seen)
-    }
-
-    /// `renew`, once the digest of the value it replaces (`seen`) was noted.
-    fn renew_seen(
-        &self,
-        project_id: &str,
-        key: &TokenKey,
-        actor: &Actor,
-        seen: &Digest,
+        arrived: RenewalTicket,
     ) -> Result<(SecretValue, TokenRecord), AppError> {
         let now = self.now();
         let renewed = self.db.write(|tx| {
             let token = find(tx, project_id, key)?;
             require_manage(&token, actor)?;
+            let mut renewals = self.renewals.lock().unwrap_or_else(PoisonError::into_inner);
+            if renewals.since(&token.id, arrived) {
+                return Err(AppError::ChangedMeanwhile);
+            }
+            // Noted under the write turn, so the next renewal in line sees it.
+            renewals.note(token.id.clone());
+            drop(renewals);
             let secret = SecretValue::generate(SecretKind::Access);
             let (expires_at, lifetime) =
                 renewed_expiry(token.created_at, token.expires_at, token.lifetime, now);
@@ -263,9 +303,8 @@ impl TokenStore {
                 expires_at,
                 lifetime,
             };
-            // The token was found in this transaction: if no row changed, its value is no longer `seen`.
-            if !tokens::replace_secret(tx, project_id, &token.id, seen, &new)? {
-                return Err(AppError::ChangedMeanwhile);
+            if !tokens::replace_secret(tx, project_id, &token.id, &new)? {
+                return Err(AppError::NotFound);
             }
             // The old value may be why it is renewed: what it minted goes with it.
             registration_tokens::delete_unused_issued_by(tx, &token.id, now)?;
@@ -541,7 +580,12 @@ mod tests {
             tokens.delete(&p, &key, &owner, DeletedVia::Api).unwrap();
         }
         tokens
-            .renew(&p, &TokenKey::Name("t2".into()), &owner)
+            .renew(
+                &p,
+                &TokenKey::Name("t2".into()),
+                &owner,
+                tokens.renewal_ticket(),
+            )
             .unwrap();
         let key = TokenKey::Id("x".into());
         let description = Description::parse("no such token").unwrap();
@@ -605,8 +649,15 @@ mod tests {
             &colleague,
             via
         )));
-        assert!(forbidden(f.tokens.renew(&f.p, &key("owner's"), &colleague)));
-        f.tokens.renew(&f.p, &key("own"), &colleague).unwrap();
+        assert!(forbidden(f.tokens.renew(
+            &f.p,
+            &key("owner's"),
+            &colleague,
+            f.tokens.renewal_ticket()
+        )));
+        f.tokens
+            .renew(&f.p, &key("own"), &colleague, f.tokens.renewal_ticket())
+            .unwrap();
         f.tokens.delete(&f.p, &key("own"), &colleague, via).unwrap();
         // A USER token manages nothing; an ADMIN token everything.
         let user_token = Actor {
@@ -645,7 +696,10 @@ mod tests {
         };
         cache_it(value.digest());
         let key = TokenKey::Name("cached".into());
-        let (renewed, _) = f.tokens.renew(&f.p, &key, &f.owner).unwrap();
+        let (renewed, _) = f
+            .tokens
+            .renew(&f.p, &key, &f.owner, f.tokens.renewal_ticket())
+            .unwrap();
         assert!(
             f.tokens.cached(&value.digest()).is_none(),
             "renew ends the old value"
@@ -661,32 +715,30 @@ mod tests {
     }
 
     #[test]
-    fn of_two_renewals_that_saw_the_same_value_the_later_is_refused() {
+    fn of_two_renewals_that_arrived_together_the_later_is_refused() {
         let f = fixture();
-        let (old, _) = f
-            .tokens
+        f.tokens
             .create(&spec(&f.p, "contested", TokenRole::User), &f.owner)
             .unwrap();
+        f.tokens
+            .create(&spec(&f.p, "bystander", TokenRole::User), &f.owner)
+            .unwrap();
         let key = TokenKey::Name("contested".into());
-        let seen = || {
-            tokens::active_digest(&mut f.db.conn().unwrap(), &f.p, &key)
-                .unwrap()
-                .unwrap()
-        };
-        // Both note the value before either writes, as two simultaneous requests do.
-        let (first, second) = (seen(), seen());
-        assert_eq!(first, old.digest());
-        let (winner, _) = f.tokens.renew_seen(&f.p, &key, &f.owner, &first).unwrap();
+        // Both arrive before either writes, as two simultaneous requests do.
+        let (first, second) = (f.tokens.renewal_ticket(), f.tokens.renewal_ticket());
+        let (winner, _) = f.tokens.renew(&f.p, &key, &f.owner, first).unwrap();
         assert!(matches!(
-            f.tokens.renew_seen(&f.p, &key, &f.owner, &second),
+            f.tokens.renew(&f.p, &key, &f.owner, second),
             Err(AppError::ChangedMeanwhile)
         ));
-        assert_eq!(
-            seen(),
-            winner.digest(),
-            "the winner's value stays the token's"
-        );
-        // A renewal that starts afterwards sees the new value and goes through.
-        f.tokens.renew(&f.p, &key, &f.owner).unwrap();
+        let stored =
+            tokens::find_active_by_digest(&mut f.db.conn().unwrap(), &winner.digest()).unwrap();
+        assert!(stored.is_some(), "the winner's value stays the token's");
+        // Another token's renewal is not held up by this one's.
+        let other = TokenKey::Name("bystander".into());
+        f.tokens.renew(&f.p, &other, &f.owner, second).unwrap();
+        // A renewal that arrives afterwards goes through.
+        let later = f.tokens.renewal_ticket();
+        f.tokens.renew(&f.p, &key, &f.owner, later).unwrap();
     }
 }

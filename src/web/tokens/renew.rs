@@ -81,8 +81,9 @@ pub async fn renew(
     TokenChange(TokenRoute { page, token_id }): TokenChange,
 ) -> Result<HttpResponse, HtmlError> {
     let (project, actor) = (page.id().to_owned(), page.actor(&req));
+    let arrived = state.tokens.renewal_ticket();
     let (secret, record) = service::blocking(&state.tokens, move |tokens| {
-        tokens.renew(&project, &TokenKey::Id(token_id), &actor)
+        tokens.renew(&project, &TokenKey::Id(token_id), &actor, arrived)
     })
     .await?;
     let renewed = CreatedView::new(&secret, &record, &page, true);
