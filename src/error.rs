@@ -38,6 +38,23 @@ impl From<diesel::result::Error> for AppError {
     }
 }
 
+/// A write that lost to another transaction is retried inside `Database::write` (PostgreSQL).
+impl crate::db::WriteError for AppError {
+    fn query_error(&self) -> Option<&diesel::result::Error> {
+        match self {
+            AppError::Db(err) => err.query_error(),
+            _ => None,
+        }
+    }
+}
+
+impl AppError {
+    /// Whether the database could not be reached: answered 503, and the next request may succeed.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, AppError::Db(err) if err.is_unavailable())
+    }
+}
+
 impl From<diesel::r2d2::PoolError> for AppError {
     fn from(err: diesel::r2d2::PoolError) -> Self {
         AppError::Db(DbError::Pool(err))

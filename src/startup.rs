@@ -63,9 +63,10 @@ impl Application {
 
     /// Builds the app on `settings.bind` (port 0 picks a free port) reading time from `clock`.
     pub async fn build_with_clock(settings: Settings, clock: SharedClock) -> anyhow::Result<Self> {
-        let db = Database::open(&settings.database_path(), POOL_SIZE)?;
-        accounts::bootstrap(&db, clock.now())?;
+        // Checked first: on PostgreSQL a missing key is refused before anything is written.
         let key = settings.session_key()?;
+        let db = Database::open(&settings.location(), POOL_SIZE)?;
+        accounts::bootstrap(&db, clock.now())?;
         let state = aweb::Data::new(AppState::open(db, clock)?);
         let listener = TcpListener::bind(&settings.bind)
             .with_context(|| format!("failed to listen on {}", settings.bind))?;

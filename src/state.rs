@@ -1,9 +1,8 @@
 //! `AppState`: what the handlers of both edges share. Built by `startup`, read by `web` and `api`.
 
-use crate::auth::ratelimit::ClientLimiter;
 use crate::clock::SharedClock;
 use crate::db::Database;
-use crate::service::{self, Accounts, Projects, TokenStore};
+use crate::service::{Accounts, Projects, TokenStore};
 use std::sync::Arc;
 
 pub struct AppState {
@@ -16,8 +15,6 @@ pub struct AppState {
     pub accounts: Arc<Accounts>,
     /// Projects, members, audit log.
     pub projects: Arc<Projects>,
-    /// Requests per client address to the public leak-report endpoint (see `service::leaks`).
-    pub leak_reports: ClientLimiter,
 }
 
 impl AppState {
@@ -27,7 +24,6 @@ impl AppState {
             tokens: Arc::new(TokenStore::new(db.clone(), clock.clone())),
             accounts: Arc::new(Accounts::open(db.clone(), clock.clone())?),
             projects: Arc::new(Projects::new(db.clone(), clock.clone())),
-            leak_reports: service::leaks::report_limiter(),
             db,
             clock,
         })

@@ -43,6 +43,9 @@ pub enum ApiError {
         field: &'static str,
         retry_after: std::time::Duration,
     },
+    /// The database cannot be reached now: 503, and the same call may succeed in a moment.
+    #[error("service unavailable")]
+    Unavailable(#[source] AppError),
     #[error("internal error")]
     Internal(#[source] AppError),
 }
@@ -80,6 +83,7 @@ impl ApiError {
             ApiError::Conflict(_) => "ConflictException",
             ApiError::PayloadTooLarge => "PayloadTooLargeException",
             ApiError::TooManyRequests { .. } => "TooManyRequestsException",
+            ApiError::Unavailable(_) => "ServiceUnavailableException",
             ApiError::Internal(_) => "InternalServerErrorException",
         }
     }
@@ -92,6 +96,7 @@ impl ApiError {
             ApiError::MethodNotAllowed { .. } => "method",
             ApiError::PayloadTooLarge => "body",
             ApiError::TooManyRequests { field, .. } => field,
+            ApiError::Unavailable(_) => "database unavailable",
             ApiError::Internal(_) => "internal error",
         }
     }
@@ -110,7 +115,8 @@ pub struct ErrorBody<'a> {
     pub status: u16,
     /// The exception the client library raises: `UnauthorizedException`, `ForbiddenException`,
     /// `BadRequestException`, `NotFoundException`, `ConflictException`, `PayloadTooLargeException`,
-    /// `MethodNotAllowedException`, `TooManyRequestsException` or `InternalServerErrorException`.
+    /// `MethodNotAllowedException`, `TooManyRequestsException`, `InternalServerErrorException` or
+    /// `ServiceUnavailableException` (the database is unreachable for a moment; try again).
     pub error_code: &'a str,
     pub error_params: ErrorParams<'a>,
 }
@@ -119,6 +125,16 @@ pub struct ErrorBody<'a> {
 #[derive(utoipa::IntoResponses)]
 #[response(status = 401, description = "No, malformed or unknown token")]
 pub struct Unauthenticated(#[allow(dead_code)] ErrorBody<'static>);
+
+/// The answer any call may get while the database is unreachable (documented once, for each call).
+#[derive(utoipa::IntoResponses)]
+#[response(
+    status = 503,
+    description = "The database is unreachable for a moment (`ServiceUnavailableException`, `field`: \
+        `database unavailable`); nothing was changed, try again after `Retry-After` seconds",
+    headers(("Retry-After" = u64, description = "Seconds to wait before trying again"))
+)]
+pub struct Unavailable(#[allow(dead_code)] ErrorBody<'static>);
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorParams<'a> {
@@ -137,13 +153,16 @@ impl ResponseError for ApiError {
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
     fn error_response(&self) -> HttpResponse {
-        if let ApiError::Internal(cause) = self {
-            tracing::error!(error = ?cause, "API request failed");
+        match self {
+            ApiError::Internal(cause) => tracing::error!(error = ?cause, "API request failed"),
+            ApiError::Unavailable(cause) => tracing::warn!(error = %cause, "database unavailable"),
+            _ => {}
         }
         let status = self.status_code();
         let body = ErrorBody {
@@ -160,6 +179,9 @@ impl ResponseError for ApiError {
             }
             ApiError::MethodNotAllowed { allow } => {
                 response.insert_header((header::ALLOW, *allow));
+            }
+            ApiError::Unavailable(_) => {
+                response.insert_header((header::RETRY_AFTER, "5"));
             }
             ApiError::TooManyRequests { retry_after, .. } => {
                 // Whole seconds, rounded up, so a client that waits exactly this long is let in.
@@ -190,6 +212,7 @@ impl From<AppError> for ApiError {
             AppError::Expired => ApiError::expired(),
             AppError::AlreadyUsed => ApiError::Forbidden(Cow::Borrowed(ALREADY_USED)),
             AppError::ChangedMeanwhile => ApiError::Conflict(RENEWED_MEANWHILE),
+            other if other.is_unavailable() => ApiError::Unavailable(other),
             other @ (AppError::Db(_) | AppError::Internal(_)) => ApiError::Internal(other),
         }
     }

@@ -4,7 +4,7 @@
 //! existed: every accepted report gets the same bytes, no sooner than a fixed floor, whatever the
 //! values were. Requests are limited per client address before any work is done.
 
-use crate::api::error::{ApiError, ErrorBody};
+use crate::api::error::{ApiError, ErrorBody, Unavailable};
 use crate::api::json;
 use crate::auth::client_ip;
 use crate::service;
@@ -118,6 +118,7 @@ pub struct LeakReportAccepted {
         (status = 413, description = "Body over 64 KiB", body = ErrorBody),
         (status = 429, description = "More than 60 reports a minute from this client address (`field`: `token`)", body = ErrorBody,
             headers(("Retry-After" = u64, description = "Seconds until a report is accepted again"))),
+        Unavailable,
     )
 )]
 #[tracing::instrument(name = "revoke_leaked", skip_all)]
@@ -128,13 +129,15 @@ pub async fn revoke_leaked(
 ) -> Result<HttpResponse, ApiError> {
     let started = tokio::time::Instant::now();
     let client_ip = client_ip(&req);
-    state
-        .leak_reports
-        .admit(client_ip)
-        .map_err(|retry_after| ApiError::TooManyRequests {
-            field: LIMITED_FIELD,
-            retry_after,
-        })?;
+    let now = state.clock.now();
+    service::blocking(&state.tokens, move |tokens| {
+        Ok(tokens.leak_reports.admit(tokens.db(), client_ip, now)?)
+    })
+    .await?
+    .map_err(|retry_after| ApiError::TooManyRequests {
+        field: LIMITED_FIELD,
+        retry_after,
+    })?;
     // Read only once the client is admitted: the limit comes before any work.
     let report: LeakReport = json::read(&req, payload).await?;
     let presented = presented(&report.values()?);

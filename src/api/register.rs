@@ -1,7 +1,7 @@
 //! Registration tokens: an `ADMIN` token makes a one-time secret, which a program exchanges once for an access token.
 
 use crate::api::bearer::BearerToken;
-use crate::api::error::{ApiError, ErrorBody, Unauthenticated};
+use crate::api::error::{ApiError, ErrorBody, Unauthenticated, Unavailable};
 use crate::api::json::{self, ApiJson};
 use crate::api::{secret_json, TokenType};
 use crate::auth::client_ip;
@@ -93,6 +93,7 @@ impl RefreshTokenResponse {
             headers(("MLP-Token-Expiration" = String, description = "When the calling token expires (RFC 3339), if it does"))),
         (status = 400, description = "Bad JSON, duration, name or token type; `field` says which and why", body = ErrorBody),
         Unauthenticated,
+        Unavailable,
         (status = 403, description = "Expired token, or a token without `ml-platform:Manage`", body = ErrorBody),
         (status = 409, description = "An active token already has this name (`field`: `client_name`)", body = ErrorBody),
         (status = 413, description = "Body over 64 KiB", body = ErrorBody),
@@ -152,6 +153,7 @@ pub async fn create(
         (status = 403, description = "Expired (`Forbidden`) or already used (`register token already used`)", body = ErrorBody),
         (status = 409, description = "An active token already has the registration's name (`field`: `client_name`)", body = ErrorBody),
         (status = 413, description = "Body over 64 KiB", body = ErrorBody),
+        Unavailable,
     )
 )]
 pub async fn exchange(

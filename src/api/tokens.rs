@@ -1,7 +1,7 @@
 //! Access tokens seen from a program: who am I, the project's tokens, delete, renew and describe by name.
 
 use crate::api::bearer::BearerToken;
-use crate::api::error::{ApiError, ErrorBody, Unauthenticated};
+use crate::api::error::{ApiError, ErrorBody, Unauthenticated, Unavailable};
 use crate::api::register::RefreshTokenResponse;
 use crate::api::{json, secret_json, TokenType};
 use crate::auth::client_ip;
@@ -66,6 +66,7 @@ pub struct TokenList {
     responses(
         (status = 200, description = "The calling token", body = WhoAmI, headers(("MLP-Token-Expiration" = String, description = "When the calling token expires (RFC 3339), if it does"))),
         Unauthenticated,
+        Unavailable,
         (status = 403, description = "Expired token", body = ErrorBody),
     )
 )]
@@ -94,6 +95,7 @@ pub async fn who_am_i(bearer: BearerToken) -> Result<HttpResponse, ApiError> {
     responses(
         (status = 200, description = "The project's active tokens, newest first", body = TokenList, headers(("MLP-Token-Expiration" = String, description = "When the calling token expires (RFC 3339), if it does"))),
         Unauthenticated,
+        Unavailable,
         (status = 403, description = "Expired token, or a token without `ml-platform:Manage`", body = ErrorBody),
     )
 )]
@@ -123,6 +125,7 @@ pub async fn list(
     responses(
         (status = 204, description = "Deleted", headers(("MLP-Token-Expiration" = String, description = "When the calling token expires (RFC 3339), if it does"))),
         Unauthenticated,
+        Unavailable,
         (status = 403, description = "Expired token, or a token without `ml-platform:Manage`", body = ErrorBody),
         (status = 404, description = "No active token has this name (`field`: `token_name`)", body = ErrorBody),
     )
@@ -173,6 +176,7 @@ fn token_info(tokens: &TokenStore, record: TokenRecord) -> TokenInfo {
     responses(
         (status = 200, description = "Renewed; the new value is shown this once (`Cache-Control: no-store`)", body = RefreshTokenResponse, headers(("MLP-Token-Expiration" = String, description = "When the calling token expires (RFC 3339), if it does"))),
         Unauthenticated,
+        Unavailable,
         (status = 403, description = "Expired token, or a token without `ml-platform:Manage`", body = ErrorBody),
         (status = 404, description = "No active token has this name (`field`: `token_name`)", body = ErrorBody),
         (status = 409, description = "Another renewal of this token won at the same moment; renew again to get a working value", body = ErrorBody),
@@ -219,6 +223,7 @@ pub struct TokenPatch {
         (status = 200, description = "The token as it now is", body = TokenInfo, headers(("MLP-Token-Expiration" = String, description = "When the calling token expires (RFC 3339), if it does"))),
         (status = 400, description = "Bad JSON, unknown field, or a description that is too long or has control characters", body = ErrorBody),
         Unauthenticated,
+        Unavailable,
         (status = 403, description = "Expired token, or a token without `ml-platform:Manage`", body = ErrorBody),
         (status = 404, description = "No active token has this name (`field`: `token_name`)", body = ErrorBody),
         (status = 413, description = "Body over 64 KiB", body = ErrorBody),

@@ -5,6 +5,10 @@
 //! id itself), in memory for the per-request check and in the database so a restart keeps it, until the
 //! cookie would have lapsed anyway: a session ends after `INACTIVITY_LIMIT_MS` without a request, and a
 //! refused cookie cannot make one.
+//!
+//! On one SQLite file this process ends every session there is, so memory answers alone. On a shared
+//! PostgreSQL database another instance may have ended it: memory still answers "ended" (an ended session
+//! never comes back), and anything else is asked of the database, one primary-key read.
 
 use crate::auth::session::INACTIVITY_LIMIT_MS;
 use crate::db::{self, Database, DbError};
@@ -40,10 +44,31 @@ impl EndedSessions {
         })
     }
 
-    /// Whether the session with id `sid` was ended.
-    pub fn is_ended(&self, sid: &str, now: Timestamp) -> bool {
+    /// Whether the session with id `sid` was ended. Blocking when `db` is shared.
+    pub fn is_ended(&self, db: &Database, sid: &str, now: Timestamp) -> Result<bool, DbError> {
+        let key = digest(sid);
+        if self.is_known_ended(&key, now) {
+            return Ok(true);
+        }
+        if !db.is_shared() {
+            return Ok(false);
+        }
+        let ended = db::ended_sessions::is_ended(&mut *db.conn()?, &key, now)?;
+        if ended {
+            self.remember(key, now.plus_ms(INACTIVITY_LIMIT_MS), now);
+        }
+        Ok(ended)
+    }
+
+    fn is_known_ended(&self, key: &SidDigest, now: Timestamp) -> bool {
         let ended = self.ended.lock().unwrap_or_else(|e| e.into_inner());
-        ended.get(&digest(sid)).is_some_and(|&until| until > now)
+        ended.get(key).is_some_and(|&until| until > now)
+    }
+
+    fn remember(&self, key: SidDigest, until: Timestamp, now: Timestamp) {
+        let mut ended = self.ended.lock().unwrap_or_else(|e| e.into_inner());
+        ended.retain(|_, &mut until| until > now);
+        ended.insert(key, until);
     }
 
     /// Ends the session with id `sid` for good: written first, then refused in memory. Blocking.
@@ -54,9 +79,7 @@ impl EndedSessions {
             db::ended_sessions::delete_lapsed(conn, now)?;
             Ok(db::ended_sessions::insert(conn, &key, until)?)
         })?;
-        let mut ended = self.ended.lock().unwrap_or_else(|e| e.into_inner());
-        ended.retain(|_, &mut until| until > now);
-        ended.insert(key, until);
+        self.remember(key, until, now);
         Ok(())
     }
 }
@@ -65,7 +88,21 @@ impl EndedSessions {
 mod tests {
     use super::*;
     use crate::db::schema::ended_sessions as e;
+    use crate::db::testing;
     use diesel::prelude::*;
+
+    #[test]
+    fn on_a_shared_database_a_session_ended_elsewhere_is_refused_here() {
+        if !testing::on_postgres() {
+            return; // one SQLite file has one server: nothing ends a session behind its back
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let db = Database::open(&testing::location(dir.path(), "t.db"), 1).unwrap();
+        let (here, elsewhere) = (EndedSessions::default(), EndedSessions::default());
+        assert!(!here.is_ended(&db, "sid", at(5)).unwrap());
+        elsewhere.end(&db, "sid", at(5)).unwrap();
+        assert!(here.is_ended(&db, "sid", at(6)).unwrap());
+    }
 
     fn at(ms: i64) -> Timestamp {
         Timestamp::from_ms(ms)
@@ -74,20 +111,30 @@ mod tests {
     #[test]
     fn an_ended_session_is_refused_until_its_cookie_would_have_lapsed_and_after_a_restart() {
         let dir = tempfile::tempdir().unwrap();
-        let db = Database::open(&dir.path().join("t.db"), 1).unwrap();
+        let db = Database::open(&testing::location(dir.path(), "t.db"), 1).unwrap();
         let ended = EndedSessions::default();
         ended.end(&db, "sid-1", at(1_000)).unwrap();
-        assert!(ended.is_ended("sid-1", at(1_000)));
-        assert!(!ended.is_ended("sid-2", at(1_000)));
+        let is_ended =
+            |sessions: &EndedSessions, sid, now| sessions.is_ended(&db, sid, now).unwrap();
+        assert!(is_ended(&ended, "sid-1", at(1_000)));
+        assert!(!is_ended(&ended, "sid-2", at(1_000)));
 
         let restarted = EndedSessions::load(&db, at(2_000)).unwrap();
-        assert!(restarted.is_ended("sid-1", at(2_000)));
-        assert!(restarted.is_ended("sid-1", at(1_000 + INACTIVITY_LIMIT_MS - 1)));
-        assert!(!restarted.is_ended("sid-1", at(1_000 + INACTIVITY_LIMIT_MS)));
+        assert!(is_ended(&restarted, "sid-1", at(2_000)));
+        assert!(is_ended(
+            &restarted,
+            "sid-1",
+            at(1_000 + INACTIVITY_LIMIT_MS - 1)
+        ));
+        assert!(!is_ended(
+            &restarted,
+            "sid-1",
+            at(1_000 + INACTIVITY_LIMIT_MS)
+        ));
 
         // Lapsed entries leave the database at the next start.
         let later = EndedSessions::load(&db, at(1_000 + INACTIVITY_LIMIT_MS)).unwrap();
-        assert!(!later.is_ended("sid-1", at(0)));
+        assert!(!is_ended(&later, "sid-1", at(0)));
         let stored: i64 = e::table
             .count()
             .get_result(&mut *db.conn().unwrap())
@@ -98,7 +145,7 @@ mod tests {
     #[test]
     fn only_digests_are_stored() {
         let dir = tempfile::tempdir().unwrap();
-        let db = Database::open(&dir.path().join("t.db"), 1).unwrap();
+        let db = Database::open(&testing::location(dir.path(), "t.db"), 1).unwrap();
         EndedSessions::default()
             .end(&db, "the-session-id", at(0))
             .unwrap();

@@ -4,7 +4,7 @@
 //! once a minute, and the server flushes everything when it stops. A failed write keeps the news for
 //! the next attempt; no request ever waits for it.
 
-use crate::db::{self, Database, DbError};
+use crate::db::{self, Conn, Database, DbError};
 use crate::domain::Timestamp;
 use diesel::connection::SimpleConnection;
 use std::collections::HashMap;
@@ -110,10 +110,20 @@ impl LastUsedRecorder {
             return Ok(0);
         }
         let mut conn = db.conn()?;
-        conn.batch_execute(&format!("PRAGMA busy_timeout = {FLUSH_BUSY_TIMEOUT_MS};"))?;
+        let sqlite = matches!(*conn, Conn::Sqlite(_));
+        if sqlite {
+            conn.batch_execute(&format!("PRAGMA busy_timeout = {FLUSH_BUSY_TIMEOUT_MS};"))?;
+        }
         let written = db.write_on(&mut conn, |conn| -> Result<(), DbError> {
+            if let Conn::Postgres(pg) = conn {
+                // As SQLite's busy timeout above: yield to whoever holds the rows, retry on the next tick.
+                pg.batch_execute(&format!("SET LOCAL lock_timeout = {FLUSH_BUSY_TIMEOUT_MS}"))?;
+            }
             for news in &pending {
-                let Some((stored_at, stored_ips)) = db::last_used::get(conn, &news.token_id)?
+                // Read under a row lock on PostgreSQL: another instance flushing the same token waits, then
+                // merges with what this one wrote (max of the times, union of the addresses).
+                let Some((stored_at, stored_ips)) =
+                    db::last_used::get_for_merge(conn, &news.token_id)?
                 else {
                     continue; // the row is gone: nothing to record
                 };
@@ -123,10 +133,10 @@ impl LastUsedRecorder {
             }
             Ok(())
         });
-        let restored =
-            conn.batch_execute(&format!("PRAGMA busy_timeout = {NORMAL_BUSY_TIMEOUT_MS};"));
+        if sqlite {
+            conn.batch_execute(&format!("PRAGMA busy_timeout = {NORMAL_BUSY_TIMEOUT_MS};"))?;
+        }
         written?;
-        restored?;
         self.mark_written(&pending);
         self.forget_idle();
         Ok(pending.len())
@@ -135,7 +145,7 @@ impl LastUsedRecorder {
     fn due(&self, all: bool) -> Vec<Pending> {
         let now = Instant::now();
         let usage = self.usage.lock().unwrap_or_else(|e| e.into_inner());
-        usage
+        let mut due: Vec<Pending> = usage
             .iter()
             .filter(|(_, u)| is_due(u, now, all))
             .map(|(id, u)| Pending {
@@ -144,7 +154,10 @@ impl LastUsedRecorder {
                 ips: u.ips.clone(),
                 version: u.version,
             })
-            .collect()
+            .collect();
+        // Rows are locked in id order by every instance, so two flushes never wait for each other in a circle.
+        due.sort_unstable_by(|a, b| a.token_id.cmp(&b.token_id));
+        due
     }
 
     fn mark_written(&self, written: &[Pending]) {

@@ -1,97 +1,68 @@
 //! Request limits: failed logins (SPEC §5), checked before any password hashing, and the public
-//! leak-report endpoint, checked before any work.
+//! leak-report endpoint, checked before any work. The counts live in the database (`db::limits`), so every
+//! instance on one PostgreSQL database counts the attempts of all (SPEC §12). Blocking: call from the
+//! blocking pool.
 
-use std::collections::{HashMap, VecDeque};
+use crate::db::limits::{self, Window};
+use crate::db::{Database, DbError};
+use crate::domain::Timestamp;
 use std::net::IpAddr;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-/// A sliding-window counter of events per key.
-struct Window {
-    limit: usize,
-    period: Duration,
-    hits: HashMap<String, VecDeque<Instant>>,
+/// The shortest wait a refusal names: `Retry-After` counts whole seconds.
+const MIN_WAIT: Duration = Duration::from_secs(1);
+
+fn wait(ms: i64) -> Duration {
+    Duration::from_millis(u64::try_from(ms).unwrap_or(0)).max(MIN_WAIT)
 }
 
-impl Window {
-    fn new(limit: usize, period: Duration) -> Self {
-        Window {
-            limit,
-            period,
-            hits: HashMap::new(),
-        }
-    }
-
-    /// How long until `key` may try again, if it is over its limit now.
-    fn retry_after(&mut self, key: &str, now: Instant) -> Option<Duration> {
-        let hits = self.hits.get_mut(key)?;
-        while hits
-            .front()
-            .is_some_and(|&t| now.duration_since(t) >= self.period)
-        {
-            hits.pop_front();
-        }
-        if hits.len() < self.limit {
-            return None;
-        }
-        let oldest = *hits.front()?;
-        Some(self.period.saturating_sub(now.duration_since(oldest)))
-    }
-
-    fn record(&mut self, key: String, now: Instant) {
-        // Keep memory bounded under a flood of distinct keys.
-        if self.hits.len() > 100_000 {
-            let period = self.period;
-            self.hits
-                .retain(|_, h| h.back().is_some_and(|&t| now.duration_since(t) < period));
-        }
-        let hits = self.hits.entry(key).or_default();
-        hits.push_back(now);
-        if hits.len() > self.limit {
-            hits.pop_front();
-        }
-    }
-
-    /// Takes back one event of `key` that happened at `at`.
-    fn forget(&mut self, key: &str, at: Instant) {
-        if let Some(hits) = self.hits.get_mut(key) {
-            if let Some(pos) = hits.iter().rposition(|&t| t == at) {
-                hits.remove(pos);
-            }
-        }
-    }
+fn period_ms(period: Duration) -> i64 {
+    i64::try_from(period.as_millis()).unwrap_or(i64::MAX)
 }
 
 /// Requests per client address in a sliding window, for endpoints anyone may call.
 pub struct ClientLimiter {
-    window: Mutex<Window>,
+    name: &'static str,
+    limit: usize,
+    period: Duration,
 }
 
 impl ClientLimiter {
-    pub fn new(limit: usize, period: Duration) -> Self {
+    /// `name` keeps this limiter's counts apart from the others'.
+    pub fn new(name: &'static str, limit: usize, period: Duration) -> Self {
         ClientLimiter {
-            window: Mutex::new(Window::new(limit, period)),
+            name,
+            limit,
+            period,
         }
     }
 
-    /// Counts a request from `ip`, or refuses it with how long to wait. A refused request is not
+    /// Counts a request from `ip` at `now`, or refuses it with how long to wait. A refused request is not
     /// counted, so a client that keeps hammering is told the true time until the window frees a slot.
-    pub fn admit(&self, ip: IpAddr) -> Result<(), Duration> {
-        let now = Instant::now();
-        let key = ip.to_string();
-        let mut window = lock(&self.window);
-        if let Some(wait) = window.retry_after(&key, now) {
-            return Err(wait.max(Duration::from_secs(1)));
-        }
-        window.record(key, now);
-        Ok(())
+    pub fn admit(
+        &self,
+        db: &Database,
+        ip: IpAddr,
+        now: Timestamp,
+    ) -> Result<Result<(), Duration>, DbError> {
+        let window = Window {
+            key: format!("{}|{ip}", self.name),
+            limit: self.limit,
+            period_ms: period_ms(self.period),
+        };
+        let admitted = db.write(|tx| -> Result<_, DbError> {
+            Ok(limits::admit(tx, std::slice::from_ref(&window), now)?)
+        })?;
+        Ok(admitted.map(drop).map_err(wait))
     }
 }
 
 /// 5 failures per email and client address in 15 minutes; 30 per client address in a minute.
 pub struct LoginLimiter {
-    per_account: Mutex<Window>,
-    per_client: Mutex<Window>,
+    account_limit: usize,
+    account_period: Duration,
+    client_limit: usize,
+    client_period: Duration,
 }
 
 impl Default for LoginLimiter {
@@ -108,75 +79,59 @@ impl LoginLimiter {
         client_period: Duration,
     ) -> Self {
         LoginLimiter {
-            per_account: Mutex::new(Window::new(account_limit, account_period)),
-            per_client: Mutex::new(Window::new(client_limit, client_period)),
+            account_limit,
+            account_period,
+            client_limit,
+            client_period,
         }
     }
 
-    fn account_key(ip: IpAddr, email: &str) -> String {
-        format!("{ip}|{}", email.trim().to_lowercase())
+    fn windows(&self, ip: IpAddr, email: &str) -> [Window; 2] {
+        [
+            Window {
+                key: format!("login|{ip}"),
+                limit: self.client_limit,
+                period_ms: period_ms(self.client_period),
+            },
+            Window {
+                key: format!("login|{ip}|{}", email.trim().to_lowercase()),
+                limit: self.account_limit,
+                period_ms: period_ms(self.account_period),
+            },
+        ]
     }
 
-    /// Admits a login attempt, or refuses it with how long to wait, before any password hashing.
+    /// Admits a login attempt at `now`, or refuses it with how long to wait, before any password hashing.
     ///
-    /// An admitted attempt counts as a failure at once, under the same locks as the check: attempts
-    /// made at the same moment cannot all pass the check before the first of them has failed (16
-    /// simultaneous guesses used to reach argon2 where 5 are allowed). A right password gives the
-    /// attempt back ([`LoginLimiter::succeeded`]).
-    pub fn begin(&self, ip: IpAddr, email: &str) -> Result<Attempt, Duration> {
-        let now = Instant::now();
-        let client_key = ip.to_string();
-        let account_key = Self::account_key(ip, email);
-        // Always client before account, here and in `succeeded`.
-        let mut client = lock(&self.per_client);
-        let mut account = lock(&self.per_account);
-        let wait = client
-            .retry_after(&client_key, now)
-            .max(account.retry_after(&account_key, now));
-        if let Some(wait) = wait {
-            return Err(wait.max(Duration::from_secs(1)));
-        }
-        client.record(client_key, now);
-        account.record(account_key.clone(), now);
-        Ok(Attempt {
-            ip,
-            account_key,
-            at: now,
-        })
+    /// An admitted attempt counts as a failure at once, in the same transaction as the check: attempts
+    /// made at the same moment, through any instance, cannot all pass the check before the first of them
+    /// has failed (16 simultaneous guesses used to reach argon2 where 5 are allowed). A right password
+    /// gives the attempt back ([`LoginLimiter::give_back`]).
+    pub fn begin(
+        &self,
+        db: &Database,
+        ip: IpAddr,
+        email: &str,
+        now: Timestamp,
+    ) -> Result<Result<Attempt, Duration>, DbError> {
+        let windows = self.windows(ip, email);
+        let admitted =
+            db.write(|tx| -> Result<_, DbError> { Ok(limits::admit(tx, &windows, now)?) })?;
+        Ok(admitted.map(|ids| Attempt { ids }).map_err(wait))
     }
 
-    /// The attempt's password was right: it no longer counts as a failure.
-    pub fn succeeded(&self, attempt: Attempt) {
-        self.forget(attempt);
-    }
-
-    /// The attempt was turned away before its password was checked (the server was busy): it does not
-    /// count.
-    pub fn withdraw(&self, attempt: Attempt) {
-        self.forget(attempt);
-    }
-
-    fn forget(&self, attempt: Attempt) {
-        let mut client = lock(&self.per_client);
-        let mut account = lock(&self.per_account);
-        client.forget(&attempt.ip.to_string(), attempt.at);
-        account.forget(&attempt.account_key, attempt.at);
+    /// The attempt's password was right, or it was turned away before its password was checked (the
+    /// server was busy): it no longer counts as a failure.
+    pub fn give_back(&self, db: &Database, attempt: Attempt) -> Result<(), DbError> {
+        db.write(|tx| -> Result<_, DbError> { Ok(limits::forget(tx, &attempt.ids)?) })
+            .map(drop)
     }
 }
 
 /// A login attempt admitted by [`LoginLimiter::begin`]; it counts as a failure unless handed back.
 #[derive(Debug)]
 pub struct Attempt {
-    ip: IpAddr,
-    account_key: String,
-    at: Instant,
-}
-
-fn lock(window: &Mutex<Window>) -> std::sync::MutexGuard<'_, Window> {
-    // A panic while holding the lock leaves counters that are still usable.
-    window
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
+    ids: Vec<i64>,
 }
 
 #[cfg(test)]
@@ -185,77 +140,143 @@ mod tests {
 
     const IP: IpAddr = IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
 
+    struct Fixture {
+        _dir: tempfile::TempDir,
+        db: Database,
+    }
+
+    fn fixture() -> Fixture {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Database::open(&crate::db::testing::location(dir.path(), "t.db"), 2).unwrap();
+        Fixture { _dir: dir, db }
+    }
+
+    fn at(ms: i64) -> Timestamp {
+        Timestamp::from_ms(ms)
+    }
+
+    const T0: i64 = 1_000_000_000;
+
     #[test]
     fn five_failures_for_one_email_block_that_email_only() {
+        let f = fixture();
         let limiter = LoginLimiter::default();
         for _ in 0..5 {
-            limiter.begin(IP, "a@x").expect("admitted");
+            limiter
+                .begin(&f.db, IP, "a@x", at(T0))
+                .unwrap()
+                .expect("admitted");
         }
-        let wait = limiter.begin(IP, "A@X").expect_err("blocked");
-        assert!(wait > Duration::from_secs(14 * 60) && wait <= Duration::from_secs(15 * 60));
-        assert!(limiter.begin(IP, "b@x").is_ok());
+        let wait = limiter
+            .begin(&f.db, IP, "A@X", at(T0 + 60_000))
+            .unwrap()
+            .expect_err("blocked");
+        assert_eq!(wait, Duration::from_secs(14 * 60));
+        assert!(limiter.begin(&f.db, IP, "b@x", at(T0)).unwrap().is_ok());
     }
 
     #[test]
     fn thirty_failures_from_one_client_block_every_email() {
+        let f = fixture();
         let limiter = LoginLimiter::default();
         for i in 0..30 {
-            limiter.begin(IP, &format!("user{i}@x")).expect("admitted");
+            let email = format!("user{i}@x");
+            limiter
+                .begin(&f.db, IP, &email, at(T0))
+                .unwrap()
+                .expect("admitted");
         }
-        assert!(limiter.begin(IP, "fresh@x").is_err());
+        assert!(limiter
+            .begin(&f.db, IP, "fresh@x", at(T0))
+            .unwrap()
+            .is_err());
         let other: IpAddr = "10.0.0.1".parse().unwrap();
-        assert!(limiter.begin(other, "fresh@x").is_ok());
+        assert!(limiter
+            .begin(&f.db, other, "fresh@x", at(T0))
+            .unwrap()
+            .is_ok());
     }
 
     #[test]
-    fn attempts_in_flight_count_before_they_fail() {
-        // Five attempts admitted and not yet answered: the sixth is refused without waiting for them.
-        let limiter = LoginLimiter::default();
-        let in_flight: Vec<Attempt> = (0..5).map(|_| limiter.begin(IP, "a@x").unwrap()).collect();
-        assert!(limiter.begin(IP, "a@x").is_err());
-        drop(in_flight);
+    fn simultaneous_attempts_count_before_they_fail() {
+        // Sixteen attempts at one moment from as many threads: exactly five are admitted.
+        let f = fixture();
+        let limiter = std::sync::Arc::new(LoginLimiter::default());
+        let admitted: usize = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..16)
+                .map(|_| {
+                    let (db, limiter) = (f.db.clone(), limiter.clone());
+                    s.spawn(move || limiter.begin(&db, IP, "a@x", at(T0)).unwrap().is_ok())
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| usize::from(h.join().unwrap()))
+                .sum()
+        });
+        assert_eq!(admitted, 5);
     }
 
     #[test]
     fn a_success_gives_its_attempt_back() {
+        let f = fixture();
         let limiter = LoginLimiter::default();
         for _ in 0..4 {
-            limiter.begin(IP, "a@x").unwrap();
+            limiter.begin(&f.db, IP, "a@x", at(T0)).unwrap().unwrap();
         }
-        let right = limiter.begin(IP, "a@x").unwrap();
-        limiter.succeeded(right);
+        let right = limiter.begin(&f.db, IP, "a@x", at(T0)).unwrap().unwrap();
+        limiter.give_back(&f.db, right).unwrap();
         // Four failures stand; the fifth slot is free again.
-        limiter.begin(IP, "a@x").expect("the success did not count");
-        assert!(limiter.begin(IP, "a@x").is_err());
+        limiter
+            .begin(&f.db, IP, "a@x", at(T0))
+            .unwrap()
+            .expect("the success did not count");
+        assert!(limiter.begin(&f.db, IP, "a@x", at(T0)).unwrap().is_err());
     }
 
     #[test]
-    fn a_client_limit_counts_requests_per_address() {
-        let limiter = ClientLimiter::new(3, Duration::from_secs(60));
-        for _ in 0..3 {
-            assert_eq!(limiter.admit(IP), Ok(()));
+    fn a_client_limit_counts_requests_per_address_and_slides() {
+        let f = fixture();
+        let limiter = ClientLimiter::new("test", 3, Duration::from_secs(60));
+        for ms in [0, 10_000, 20_000] {
+            assert_eq!(limiter.admit(&f.db, IP, at(T0 + ms)).unwrap(), Ok(()));
         }
-        let wait = limiter.admit(IP).expect_err("the fourth is refused");
-        assert!(wait > Duration::from_secs(58) && wait <= Duration::from_secs(60));
+        let wait = limiter
+            .admit(&f.db, IP, at(T0 + 30_000))
+            .unwrap()
+            .expect_err("the fourth is refused");
+        assert_eq!(wait, Duration::from_secs(30));
         let other: IpAddr = "10.0.0.1".parse().unwrap();
-        assert_eq!(limiter.admit(other), Ok(()));
+        assert_eq!(limiter.admit(&f.db, other, at(T0)).unwrap(), Ok(()));
+        // The first request leaves the window a minute after it came: one slot again.
+        assert_eq!(limiter.admit(&f.db, IP, at(T0 + 60_000)).unwrap(), Ok(()));
+        assert!(limiter.admit(&f.db, IP, at(T0 + 60_001)).unwrap().is_err());
     }
 
     #[test]
-    fn a_client_limit_frees_slots_as_the_window_slides() {
-        let limiter = ClientLimiter::new(1, Duration::from_millis(30));
-        assert_eq!(limiter.admit(IP), Ok(()));
-        assert!(limiter.admit(IP).is_err());
-        std::thread::sleep(Duration::from_millis(40));
-        assert_eq!(limiter.admit(IP), Ok(()));
+    fn limiters_with_different_names_count_apart() {
+        let f = fixture();
+        let (a, b) = (
+            ClientLimiter::new("a", 1, Duration::from_secs(60)),
+            ClientLimiter::new("b", 1, Duration::from_secs(60)),
+        );
+        assert_eq!(a.admit(&f.db, IP, at(T0)).unwrap(), Ok(()));
+        assert_eq!(b.admit(&f.db, IP, at(T0)).unwrap(), Ok(()));
+        assert!(a.admit(&f.db, IP, at(T0)).unwrap().is_err());
     }
 
     #[test]
     fn failures_age_out() {
-        let limiter = LoginLimiter::new(1, Duration::from_millis(30), 100, Duration::from_secs(60));
-        limiter.begin(IP, "a@x").unwrap();
-        assert!(limiter.begin(IP, "a@x").is_err());
-        std::thread::sleep(Duration::from_millis(40));
-        assert!(limiter.begin(IP, "a@x").is_ok());
+        let f = fixture();
+        let limiter = LoginLimiter::new(1, Duration::from_secs(60), 100, Duration::from_secs(60));
+        limiter.begin(&f.db, IP, "a@x", at(T0)).unwrap().unwrap();
+        assert!(limiter
+            .begin(&f.db, IP, "a@x", at(T0 + 59_999))
+            .unwrap()
+            .is_err());
+        assert!(limiter
+            .begin(&f.db, IP, "a@x", at(T0 + 60_000))
+            .unwrap()
+            .is_ok());
     }
 }

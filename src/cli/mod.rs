@@ -145,7 +145,7 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
 }
 
 fn admin(settings: &Settings, command: Command) -> anyhow::Result<()> {
-    let db = Database::open(&settings.database_path(), 2)?;
+    let db = Database::open(&settings.location(), 2)?;
     let out = match command {
         Command::Serve => unreachable!("handled by run"),
         Command::BenchSeed(args) => bench_seed::run(&db, &args)?,

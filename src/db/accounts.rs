@@ -32,13 +32,27 @@ pub fn insert(conn: &mut Conn, account: &NewAccount<'_>) -> QueryResult<()> {
         .map(drop)
 }
 
-/// Looks an account up by email; the column compares case-insensitively.
+diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
+
+/// Looks an account up by email, case-insensitively: on SQLite the column compares so itself (`COLLATE
+/// NOCASE`), on PostgreSQL through the unique index on `lower(email)`.
 pub fn find_by_email(conn: &mut Conn, email: &str) -> QueryResult<Option<Account>> {
-    accounts::table
-        .filter(accounts::email.eq(email))
-        .select(Account::as_select())
-        .first(conn)
-        .optional()
+    let query = accounts::table.select(Account::as_select()).into_boxed();
+    let query = match conn {
+        Conn::Sqlite(_) => query.filter(accounts::email.eq(email)),
+        Conn::Postgres(_) => query.filter(lower(accounts::email).eq(lower(email))),
+    };
+    query.first(conn).optional()
+}
+
+/// Held until the caller's transaction ends: the first-start bootstrap of instances starting together on
+/// one PostgreSQL database runs once (on SQLite the write transaction is exclusive already).
+pub fn lock_bootstrap(conn: &mut Conn) -> QueryResult<()> {
+    use diesel::connection::SimpleConnection;
+    match conn {
+        Conn::Sqlite(_) => Ok(()),
+        Conn::Postgres(pg) => pg.batch_execute("SELECT pg_advisory_xact_lock(7815179275170116210)"),
+    }
 }
 
 pub fn count(conn: &mut Conn) -> QueryResult<i64> {

@@ -1,11 +1,12 @@
 //! The audit log: one row per event, never a secret.
 
+use crate::db::pool::MultiBackend;
 use crate::db::schema::audit_events as a;
 use crate::db::Conn;
 use crate::domain::Timestamp;
 use diesel::prelude::*;
 use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
-use diesel::sqlite::Sqlite;
+use std::sync::LazyLock;
 
 /// Event names of SPEC §9.
 pub mod event {
@@ -90,6 +91,15 @@ const PROJECT_LOG_COUNT: &str = "\
                AND account_id IN (SELECT account_id FROM memberships WHERE project_id = ?1))
         AS n";
 
+/// A project-log query as PostgreSQL takes it: `$n` placeholders, and no unary `+` (SQLite's way of keeping
+/// a column's index out of a plan; PostgreSQL plans the branches on their own indexes as they are).
+fn for_postgres(sql: &str) -> String {
+    sql.replace('?', "$").replace("+project_id", "project_id")
+}
+
+static PROJECT_LOG_ROWS_PG: LazyLock<String> = LazyLock::new(|| for_postgres(PROJECT_LOG_ROWS));
+static PROJECT_LOG_COUNT_PG: LazyLock<String> = LazyLock::new(|| for_postgres(PROJECT_LOG_COUNT));
+
 #[derive(QueryableByName)]
 struct Count {
     #[diesel(sql_type = diesel::sql_types::BigInt)]
@@ -103,7 +113,7 @@ fn project_log_query<'q>(
     event: Option<&'q str>,
     offset: i64,
     limit: i64,
-) -> BoxedSqlQuery<'q, Sqlite, SqlQuery> {
+) -> BoxedSqlQuery<'q, MultiBackend, SqlQuery> {
     use diesel::sql_types::{BigInt, Nullable, Text};
     diesel::sql_query(sql)
         .into_boxed()
@@ -126,9 +136,13 @@ pub fn for_project(
 ) -> QueryResult<(Vec<AuditEvent>, i64)> {
     // One read transaction: the count and the page describe the same moment.
     conn.transaction(|conn| {
-        let rows = project_log_query(PROJECT_LOG_ROWS, project_id, event, offset, limit)
+        let (rows_sql, count_sql) = match conn {
+            Conn::Sqlite(_) => (PROJECT_LOG_ROWS, PROJECT_LOG_COUNT),
+            Conn::Postgres(_) => (PROJECT_LOG_ROWS_PG.as_str(), PROJECT_LOG_COUNT_PG.as_str()),
+        };
+        let rows = project_log_query(rows_sql, project_id, event, offset, limit)
             .load::<AuditEvent>(conn)?;
-        let total = project_log_query(PROJECT_LOG_COUNT, project_id, event, 0, 1)
+        let total = project_log_query(count_sql, project_id, event, 0, 1)
             .get_result::<Count>(conn)?
             .n;
         Ok((rows, total))
@@ -146,7 +160,7 @@ mod tests {
     fn database() -> Conn {
         let mut conn = Conn::establish(":memory:").unwrap();
         conn.batch_execute("PRAGMA foreign_keys = ON;").unwrap();
-        conn.run_pending_migrations(crate::db::pool::MIGRATIONS)
+        conn.run_pending_migrations(crate::db::pool::SQLITE_MIGRATIONS)
             .unwrap();
         for (id, email) in [("a-member", "m@x"), ("a-outsider", "o@x")] {
             accounts::insert(

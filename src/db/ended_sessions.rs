@@ -13,13 +13,27 @@ pub fn load(conn: &mut Conn, now: Timestamp) -> QueryResult<Vec<(Vec<u8>, Timest
 
 /// Ends the session whose id has this digest until `until`.
 pub fn insert(conn: &mut Conn, sid_digest: &[u8], until: Timestamp) -> QueryResult<()> {
-    diesel::insert_into(e::table)
+    let upsert = diesel::insert_into(e::table)
         .values((e::sid_digest.eq(sid_digest), e::until.eq(until)))
         .on_conflict(e::sid_digest)
         .do_update()
-        .set(e::until.eq(until))
-        .execute(conn)
-        .map(drop)
+        .set(e::until.eq(until));
+    // An upsert has no multi-backend form: the same statement, run on the connection's own backend.
+    match conn {
+        Conn::Sqlite(conn) => upsert.execute(conn),
+        Conn::Postgres(conn) => upsert.execute(conn),
+    }
+    .map(drop)
+}
+
+/// Whether the session whose id has this digest is ended at `now`: one primary-key read.
+pub fn is_ended(conn: &mut Conn, sid_digest: &[u8], now: Timestamp) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        e::table
+            .filter(e::sid_digest.eq(sid_digest))
+            .filter(e::until.gt(now)),
+    ))
+    .get_result(conn)
 }
 
 pub fn delete_lapsed(conn: &mut Conn, now: Timestamp) -> QueryResult<usize> {

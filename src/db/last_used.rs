@@ -5,13 +5,22 @@ use crate::db::Conn;
 use crate::domain::Timestamp;
 use diesel::prelude::*;
 
-/// What the database holds about a token's last use: time and addresses (comma-separated, most recent first).
-pub fn get(conn: &mut Conn, token_id: &str) -> QueryResult<Option<(Option<Timestamp>, String)>> {
-    t::table
+/// What the database holds about a token's last use: time and addresses (comma-separated, most recent
+/// first), read for a merge inside the caller's write transaction. On PostgreSQL the row stays locked until
+/// that transaction ends, so two instances flushing one token at once merge one after the other instead of
+/// both writing over the same old value (on SQLite the write transaction is exclusive already).
+pub fn get_for_merge(
+    conn: &mut Conn,
+    token_id: &str,
+) -> QueryResult<Option<(Option<Timestamp>, String)>> {
+    let query = t::table
         .find(token_id)
-        .select((t::last_used_at, t::last_used_ips))
-        .first(conn)
-        .optional()
+        .select((t::last_used_at, t::last_used_ips));
+    match conn {
+        Conn::Sqlite(_) => query.first(conn),
+        Conn::Postgres(pg) => query.for_update().first(pg),
+    }
+    .optional()
 }
 
 pub fn set(conn: &mut Conn, token_id: &str, at: Timestamp, ips: &str) -> QueryResult<()> {

@@ -49,7 +49,7 @@ pub fn upsert_member(
     role: MemberRole,
     now: Timestamp,
 ) -> QueryResult<()> {
-    diesel::insert_into(memberships::table)
+    let upsert = diesel::insert_into(memberships::table)
         .values((
             memberships::project_id.eq(project_id),
             memberships::account_id.eq(account_id),
@@ -58,9 +58,13 @@ pub fn upsert_member(
         ))
         .on_conflict((memberships::project_id, memberships::account_id))
         .do_update()
-        .set(memberships::role.eq(role))
-        .execute(conn)
-        .map(drop)
+        .set(memberships::role.eq(role));
+    // An upsert has no multi-backend form: the same statement, run on the connection's own backend.
+    match conn {
+        Conn::Sqlite(conn) => upsert.execute(conn),
+        Conn::Postgres(conn) => upsert.execute(conn),
+    }
+    .map(drop)
 }
 
 /// The account's projects, by name.

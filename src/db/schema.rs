@@ -97,6 +97,15 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// Counted attempts of the request limits (see `db::limits`).
+    limit_events (id) {
+        id -> BigInt,
+        key -> Text,
+        at -> BigInt,
+    }
+}
+
 diesel::joinable!(memberships -> accounts (account_id));
 diesel::joinable!(memberships -> projects (project_id));
 diesel::joinable!(access_tokens -> projects (project_id));

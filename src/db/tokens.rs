@@ -1,11 +1,11 @@
 //! Access tokens: only digests and hints are stored, never values.
 
+use crate::db::pool::MultiBackend;
 use crate::db::schema::access_tokens as t;
 use crate::db::Conn;
 use crate::domain::{DeletedVia, Digest, Timestamp, TokenRole, Ttl};
 use diesel::connection::DefaultLoadingMode;
 use diesel::prelude::*;
-use diesel::sqlite::Sqlite;
 
 /// Everything about a token but its digest.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -169,7 +169,7 @@ pub enum TokenKey {
 }
 
 /// The active tokens of a project with this id or name (at most one).
-fn active_with_key<'a>(project_id: &'a str, key: &'a TokenKey) -> t::BoxedQuery<'a, Sqlite> {
+fn active_with_key<'a>(project_id: &'a str, key: &'a TokenKey) -> t::BoxedQuery<'a, MultiBackend> {
     let query = t::table
         .filter(t::project_id.eq(project_id))
         .filter(active())
@@ -240,15 +240,26 @@ pub struct NewSecret<'a> {
     pub lifetime: Option<Ttl>,
 }
 
-/// Gives an active token a new secret and expiry in place; returns whether a row changed (false: already
-/// deleted). The row keeps its id, name, role, description and creator: a renewal is not a deletion.
+/// The digest of an active token's value now (read by a renewal, which replaces exactly that value).
+pub fn current_digest(conn: &mut Conn, project_id: &str, id: &str) -> QueryResult<Option<Digest>> {
+    active_row(project_id, id)
+        .select(t::digest)
+        .first(conn)
+        .optional()
+}
+
+/// Gives an active token a new secret and expiry in place, if its value is still `previous`; returns
+/// whether a row changed (false: deleted, or renewed by another transaction meanwhile — on PostgreSQL the
+/// later of two concurrent renewals waits for the row, then finds the digest changed). The row keeps its
+/// id, name, role, description and creator: a renewal is not a deletion.
 pub fn replace_secret(
     conn: &mut Conn,
     project_id: &str,
     id: &str,
+    previous: &Digest,
     new: &NewSecret<'_>,
 ) -> QueryResult<bool> {
-    let changed = diesel::update(active_row(project_id, id))
+    let changed = diesel::update(active_row(project_id, id).filter(t::digest.eq(previous)))
         .set((
             t::digest.eq(new.digest),
             t::hint.eq(new.hint),

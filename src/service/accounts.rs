@@ -84,7 +84,15 @@ impl Accounts {
         ip: IpAddr,
     ) -> Result<Login, AppError> {
         let email = email.trim().to_owned();
-        let attempt = match self.limiter.begin(ip, &email) {
+        let now = self.clock.now();
+        let checked_email = email.clone();
+        let admitted = crate::service::blocking(self, move |accounts| {
+            Ok(accounts
+                .limiter
+                .begin(&accounts.db, ip, &checked_email, now)?)
+        })
+        .await?;
+        let attempt = match admitted {
             Ok(attempt) => attempt,
             Err(wait) => {
                 tokio::time::sleep(REFUSED_ATTEMPT_PAUSE).await;
@@ -92,7 +100,10 @@ impl Accounts {
             }
         };
         let Ok(waiting) = self.waiting.clone().try_acquire_owned() else {
-            self.limiter.withdraw(attempt);
+            crate::service::blocking(self, move |accounts| {
+                Ok(accounts.limiter.give_back(&accounts.db, attempt)?)
+            })
+            .await?;
             return Ok(Login::Busy);
         };
         // The permit moves into the blocking task, so a client that hangs up cannot free it before its
@@ -103,17 +114,15 @@ impl Accounts {
             .acquire_owned()
             .await
             .map_err(|e| AppError::Internal(e.into()))?;
-        let now = self.clock.now();
-        let login = crate::service::blocking(self, move |accounts| {
+        crate::service::blocking(self, move |accounts| {
             let checked = accounts.check_password(&email, &password, ip, now);
             drop((permit, waiting));
+            if let Ok(Login::SignedIn { .. }) = checked {
+                accounts.limiter.give_back(&accounts.db, attempt)?;
+            }
             checked
         })
-        .await?;
-        if let Login::SignedIn { .. } = login {
-            self.limiter.succeeded(attempt);
-        }
-        Ok(login)
+        .await
     }
 
     /// The password check of `log_in` and its audit event. Blocking (argon2).
@@ -163,9 +172,15 @@ impl Accounts {
         })
     }
 
-    /// Whether the session with id `sid` was ended by Log out (perhaps in another browser).
-    pub fn session_ended(&self, sid: &str) -> bool {
-        self.ended.is_ended(sid, self.clock.now())
+    /// Whether the session with id `sid` was ended by Log out (perhaps in another browser, perhaps through
+    /// another instance). Blocking when the database is shared (see `EndedSessions::is_ended`).
+    pub fn session_ended(&self, sid: &str) -> Result<bool, AppError> {
+        Ok(self.ended.is_ended(&self.db, sid, self.clock.now())?)
+    }
+
+    /// Whether `session_ended` must ask the database (it answers from memory otherwise).
+    pub fn session_check_is_blocking(&self) -> bool {
+        self.db.is_shared()
     }
 
     /// Ends the session with id `sid` for every copy of its cookie, also after a restart. Blocking.
@@ -217,7 +232,13 @@ pub fn bootstrap(db: &Database, now: Timestamp) -> anyhow::Result<()> {
     let hash = password::hash(&password)?;
     let account_id = uuid::Uuid::new_v4().to_string();
     let project_id = uuid::Uuid::new_v4().to_string();
-    db.write(|tx| -> Result<(), AppError> {
+    // Checked again under the lock: of instances starting together on an empty database, one creates the
+    // account and the others find it.
+    let created = db.write(|tx| -> Result<bool, AppError> {
+        accounts::lock_bootstrap(tx)?;
+        if accounts::count(tx)? > 0 {
+            return Ok(false);
+        }
         accounts::insert(
             tx,
             &accounts::NewAccount {
@@ -229,14 +250,12 @@ pub fn bootstrap(db: &Database, now: Timestamp) -> anyhow::Result<()> {
             },
         )?;
         projects::insert(tx, &project_id, "default", now)?;
-        Ok(projects::upsert_member(
-            tx,
-            &project_id,
-            &account_id,
-            MemberRole::Owner,
-            now,
-        )?)
+        projects::upsert_member(tx, &project_id, &account_id, MemberRole::Owner, now)?;
+        Ok(true)
     })?;
+    if !created {
+        return Ok(());
+    }
     if generated {
         use secrecy::ExposeSecret;
         // The one deliberate exception to "never log a secret" (SPEC §8): shown once, at first start.

@@ -22,7 +22,7 @@ pub const WINDOW: Duration = Duration::from_secs(60);
 
 /// The limit of `REQUESTS_PER_WINDOW` reports a minute per client address, checked before any work.
 pub fn report_limiter() -> ClientLimiter {
-    ClientLimiter::new(REQUESTS_PER_WINDOW, WINDOW)
+    ClientLimiter::new("leak-report", REQUESTS_PER_WINDOW, WINDOW)
 }
 
 /// The actor the audit log and the deleted-tokens list name for a reported token: the reporter is anonymous.

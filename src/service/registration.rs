@@ -105,7 +105,7 @@ impl TokenStore {
                 account_id: registration.issuer_account_id.clone(),
                 name: registration.client_name.clone(),
                 issuer_email: registration.issuer_name.clone(),
-                client_ip,
+                client_ip: client_ip.clone(),
                 authority: Authority::None,
             };
             let (secret, token) = insert(tx, now, &spec, &actor).map_err(|err| match err {

@@ -3,6 +3,7 @@
 //! delete and renew invalidate after their transaction commits, and nothing else writes a token's value.
 
 use crate::auth::last_used::{self, LastUsedRecorder};
+use crate::auth::ratelimit::ClientLimiter;
 use crate::auth::token_cache::{TokenCache, VerifiedToken};
 use crate::clock::SharedClock;
 use crate::db::audit::{self, event, NewAuditEvent};
@@ -36,6 +37,10 @@ pub struct TokenStore {
     cache: TokenCache,
     last_used: Arc<LastUsedRecorder>,
     renewals: Mutex<Renewals>,
+    /// Requests per client address to the public leak-report endpoint (see `service::leaks`).
+    pub leak_reports: ClientLimiter,
+    /// Whether other instances serve the same database (PostgreSQL): then the cache is not used.
+    shared: bool,
 }
 
 /// Where the renewals of this process stood when a renewal request arrived: taken before the request
@@ -72,11 +77,13 @@ impl Renewals {
 impl TokenStore {
     pub fn new(db: Database, clock: SharedClock) -> Self {
         TokenStore {
+            shared: db.is_shared(),
             db,
             clock,
             cache: TokenCache::default(),
             last_used: Arc::default(),
             renewals: Mutex::default(),
+            leak_reports: crate::service::leaks::report_limiter(),
         }
     }
 
@@ -101,7 +108,15 @@ impl TokenStore {
     // ---------- Verification (SPEC §3) ----------
 
     /// The verified token with this digest if the cache holds it: no SQL, no thread hop.
+    ///
+    /// Only on a database this process alone serves (SQLite), where every deletion and renewal passes
+    /// through this store and invalidates. On a shared PostgreSQL database another instance may end a token
+    /// at any moment, and no message from it could arrive before the token's next request: every
+    /// verification there is the indexed lookup (SPEC §12: no window), and this cache stays empty.
     pub fn cached(&self, digest: &Digest) -> Option<Arc<VerifiedToken>> {
+        if self.shared {
+            return None;
+        }
         self.cache.get(digest)
     }
 
@@ -121,7 +136,9 @@ impl TokenStore {
         .await?;
         Ok(record.map(|record| {
             let token = Arc::new(VerifiedToken::from(&record));
-            self.cache.insert(generation, digest, token.clone());
+            if !self.shared {
+                self.cache.insert(generation, digest, token.clone());
+            }
             token
         }))
     }
@@ -275,7 +292,8 @@ impl TokenStore {
     /// Of simultaneous renewals of one token, one wins and the others get `ChangedMeanwhile`, so no caller
     /// is handed a value that another renewal has already replaced: `arrived` is taken when the request
     /// arrives (`renewal_ticket`), and a renewal of the same token committed since then refuses this one.
-    /// (Between processes on one database this is issue 12's.)
+    /// Between instances on one PostgreSQL database the renewal replaces only the value it read: of two
+    /// that overlap, the later finds the value changed and is refused the same way.
     pub fn renew(
         &self,
         project_id: &str,
@@ -294,6 +312,8 @@ impl TokenStore {
             // Noted under the write turn, so the next renewal in line sees it.
             renewals.note(token.id.clone());
             drop(renewals);
+            let previous =
+                tokens::current_digest(tx, project_id, &token.id)?.ok_or(AppError::NotFound)?;
             let secret = SecretValue::generate(SecretKind::Access);
             let (expires_at, lifetime) =
                 renewed_expiry(token.created_at, token.expires_at, token.lifetime, now);
@@ -303,8 +323,14 @@ impl TokenStore {
                 expires_at,
                 lifetime,
             };
-            if !tokens::replace_secret(tx, project_id, &token.id, &new)? {
-                return Err(AppError::NotFound);
+            if !tokens::replace_secret(tx, project_id, &token.id, &previous, &new)? {
+                // Another instance's renewal (or deletion) of this token committed first.
+                return Err(
+                    match tokens::find_active(tx, project_id, &TokenKey::Id(token.id))? {
+                        Some(_) => AppError::ChangedMeanwhile,
+                        None => AppError::NotFound,
+                    },
+                );
             }
             // The old value may be why it is renewed: what it minted goes with it.
             registration_tokens::delete_unused_issued_by(tx, &token.id, now)?;
@@ -506,7 +532,7 @@ mod tests {
 
     fn fixture() -> Fixture {
         let dir = tempfile::tempdir().unwrap();
-        let db = Database::open(&dir.path().join("t.db"), 2).unwrap();
+        let db = Database::open(&crate::db::testing::location(dir.path(), "t.db"), 2).unwrap();
         let manual = Arc::new(ManualClock::new());
         let clock: SharedClock = manual.clone();
         let email = Email::parse("o@example.com").unwrap();

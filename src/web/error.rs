@@ -19,6 +19,9 @@ pub enum HtmlError {
     Csrf,
     #[error("changed by another request meanwhile")]
     ChangedMeanwhile,
+    /// The database cannot be reached now (PostgreSQL down or restarting): 503, try again shortly.
+    #[error("database unavailable")]
+    Unavailable(#[source] AppError),
     #[error("internal error")]
     Internal(#[source] AppError),
 }
@@ -29,6 +32,7 @@ impl From<AppError> for HtmlError {
             AppError::NotFound => HtmlError::NotFound,
             AppError::Forbidden => HtmlError::Forbidden,
             AppError::ChangedMeanwhile => HtmlError::ChangedMeanwhile,
+            other if other.is_unavailable() => HtmlError::Unavailable(other),
             other => HtmlError::Internal(other),
         }
     }
@@ -76,6 +80,10 @@ impl HtmlError {
                 "Renewed meanwhile",
                 "This token was renewed by another request at the same moment, so no new value is shown here. Renew it again to get a working value.",
             ),
+            HtmlError::Unavailable(_) => (
+                "Temporarily unavailable",
+                "The console cannot reach its database right now. Nothing was changed; try again in a moment.",
+            ),
             HtmlError::Internal(_) => {
                 ("Something went wrong", "The request could not be completed. Try again in a moment.")
             }
@@ -110,6 +118,7 @@ impl ResponseError for HtmlError {
             HtmlError::NotFound => StatusCode::NOT_FOUND,
             HtmlError::Forbidden | HtmlError::Csrf => StatusCode::FORBIDDEN,
             HtmlError::ChangedMeanwhile => StatusCode::CONFLICT,
+            HtmlError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             HtmlError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -117,8 +126,10 @@ impl ResponseError for HtmlError {
     /// The full error page. htmx requests get `htmx_response` instead, swapped in by
     /// `web::middleware::htmx_errors`, which knows the request.
     fn error_response(&self) -> HttpResponse {
-        if let HtmlError::Internal(cause) = self {
-            tracing::error!(error = ?cause, "request failed");
+        match self {
+            HtmlError::Internal(cause) => tracing::error!(error = ?cause, "request failed"),
+            HtmlError::Unavailable(cause) => tracing::warn!(error = %cause, "database unavailable"),
+            _ => {}
         }
         match self.title_and_message() {
             Some((title, message)) => {

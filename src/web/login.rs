@@ -43,7 +43,10 @@ fn login_page(session: &TypedSession, email: String, error: Option<String>) -> L
 }
 
 pub async fn form(state: web::Data<AppState>, session: TypedSession) -> HttpResponse {
-    if crate::web::signed_in_user(&state, &session).is_some() {
+    if crate::web::signed_in_user(&state, &session)
+        .await
+        .is_ok_and(|user| user.is_some())
+    {
         return render::see_other("/");
     }
     render::page(&login_page(&session, String::new(), None))

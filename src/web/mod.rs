@@ -79,7 +79,9 @@ impl FromRequest for SignedIn {
         Box::pin(async move {
             let session = session.map_err(|_| HtmlError::LoginRequired { htmx })?;
             let state = state.ok_or(HtmlError::LoginRequired { htmx })?;
-            let user = signed_in_user(&state, &session).ok_or(HtmlError::LoginRequired { htmx })?;
+            let user = signed_in_user(&state, &session)
+                .await?
+                .ok_or(HtmlError::LoginRequired { htmx })?;
             Ok(SignedIn {
                 user,
                 session,
@@ -90,17 +92,31 @@ impl FromRequest for SignedIn {
 }
 
 /// The account `session` is signed in as, unless the session is past its inactivity limit or was
-/// ended by Log out (perhaps in another browser holding a copy of the cookie).
-pub fn signed_in_user(state: &AppState, session: &TypedSession) -> Option<CurrentUser> {
-    let user = session.user(state.clock.now())?;
-    if session
-        .session_id()
-        .is_some_and(|sid| state.accounts.session_ended(&sid))
-    {
+/// ended by Log out (perhaps in another browser holding a copy of the cookie, perhaps through another
+/// instance: then the check reads the database, on the blocking pool).
+pub async fn signed_in_user(
+    state: &AppState,
+    session: &TypedSession,
+) -> Result<Option<CurrentUser>, HtmlError> {
+    let Some(user) = session.user(state.clock.now()) else {
+        return Ok(None);
+    };
+    let Some(sid) = session.session_id() else {
+        return Ok(Some(user));
+    };
+    let ended = if state.accounts.session_check_is_blocking() {
+        crate::service::blocking(&state.accounts, move |accounts| {
+            accounts.session_ended(&sid)
+        })
+        .await?
+    } else {
+        state.accounts.session_ended(&sid)?
+    };
+    if ended {
         session.log_out();
-        return None;
+        return Ok(None);
     }
-    Some(user)
+    Ok(Some(user))
 }
 
 /// A link in the project switcher.

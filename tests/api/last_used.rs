@@ -6,6 +6,7 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use mlp_console::clock::Clock;
 use mlp_console::db::schema::access_tokens as t;
+use mlp_console::db::Location;
 use mlp_console::domain::Timestamp;
 use serde_json::Value;
 
@@ -97,9 +98,21 @@ async fn no_request_waits_for_the_last_use_write() {
     let app = TestApp::spawn().await;
     let admin = app.token("ci-admin", "admin");
     let user = app.token("worker", "user");
-    // Another connection holds the database's write lock, so every write waits and then fails.
-    let mut locker = SqliteConnection::establish(app.db_path.to_str().unwrap()).unwrap();
-    locker.batch_execute("BEGIN IMMEDIATE").unwrap();
+    // Another connection holds the database's write lock (on PostgreSQL: the tokens table's, which still
+    // lets reads through), so every write waits and then fails.
+    let mut locker: Box<dyn SimpleConnection> = match &app.location {
+        Location::Sqlite(path) => {
+            let mut sqlite = SqliteConnection::establish(path.to_str().unwrap()).unwrap();
+            sqlite.batch_execute("BEGIN IMMEDIATE").unwrap();
+            Box::new(sqlite)
+        }
+        Location::Postgres(url) => {
+            let mut pg = diesel::pg::PgConnection::establish(url).unwrap();
+            pg.batch_execute("BEGIN; LOCK TABLE access_tokens IN EXCLUSIVE MODE")
+                .unwrap();
+            Box::new(pg)
+        }
+    };
     let quick = reqwest::Client::builder()
         .timeout(std::time::Duration::from_secs(5))
         .build()
@@ -136,8 +149,8 @@ async fn uses_still_in_memory_are_written_at_graceful_shutdown() {
     use mlp_console::config::Settings;
     use mlp_console::startup::Application;
     let dir = tempfile::tempdir().unwrap();
-    let db_path = dir.path().join("shutdown.db");
-    let app = Application::build(Settings::for_tests(&db_path))
+    let location = mlp_console::db::testing::location(dir.path(), "shutdown.db");
+    let app = Application::build(Settings::for_tests_at(&location))
         .await
         .unwrap();
     let state = app.state();

@@ -3,7 +3,7 @@
 
 use mlp_console::clock::ManualClock;
 use mlp_console::config::Settings;
-use mlp_console::db::Database;
+use mlp_console::db::{Database, Location};
 use mlp_console::startup::Application;
 use mlp_console::state::AppState;
 use secrecy::SecretString;
@@ -21,7 +21,8 @@ pub struct TestApp {
     pub port: u16,
     pub clock: Arc<ManualClock>,
     pub state: actix_web::web::Data<AppState>,
-    pub db_path: std::path::PathBuf,
+    /// The test's own database, on the backend of the test run (`db::testing`).
+    pub location: Location,
     /// An account that owns `project_id`.
     pub owner: TestUser,
     pub project_id: String,
@@ -40,9 +41,9 @@ pub fn client() -> reqwest::Client {
 impl TestApp {
     pub async fn spawn() -> TestApp {
         let dir = tempfile::tempdir().expect("a temporary directory");
-        let db_path = dir.path().join("test.db");
+        let location = mlp_console::db::testing::location(dir.path(), "test.db");
         let clock = Arc::new(ManualClock::new());
-        let app = Application::build_with_clock(Settings::for_tests(&db_path), clock.clone())
+        let app = Application::build_with_clock(Settings::for_tests_at(&location), clock.clone())
             .await
             .expect("the app builds");
         let port = app.port();
@@ -57,7 +58,7 @@ impl TestApp {
             port,
             clock,
             state,
-            db_path,
+            location,
             owner,
             project_id,
             _dir: dir,

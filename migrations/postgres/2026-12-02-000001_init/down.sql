@@ -1,0 +1,10 @@
+DROP TABLE limit_events;
+DROP TABLE ended_sessions;
+DROP TABLE active_token_counts;
+DROP FUNCTION active_token_counts_follow() CASCADE;
+DROP TABLE audit_events;
+DROP TABLE registration_tokens;
+DROP TABLE access_tokens;
+DROP TABLE memberships;
+DROP TABLE projects;
+DROP TABLE accounts;
