@@ -19,11 +19,10 @@ async fn a_token_deleted_in_the_console_fails_on_its_very_next_request() {
     let value = app.token("cached", "user");
     let id = token_id(&app, &value).await;
     assert_eq!(get(&app, "/tokens/me", Some(&value)).await.status(), 200);
-    assert_eq!(
-        app.state.tokens.cached_count(),
-        1,
-        "the token is served from the cache now"
-    );
+    // On SQLite the token is served from the cache now; on a shared PostgreSQL database every request
+    // looks it up.
+    let cached = usize::from(!app.db().is_shared());
+    assert_eq!(app.state.tokens.cached_count(), cached);
 
     // Deleted through the console's own route, as a project owner in a browser would.
     let browser = app.logged_in(&app.owner.email).await;

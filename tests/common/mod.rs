@@ -39,28 +39,80 @@ pub fn client() -> reqwest::Client {
 }
 
 impl TestApp {
+    /// The app on a new database of the test run's backend, with an owner and its project `alpha`.
     pub async fn spawn() -> TestApp {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let location = mlp_console::db::testing::location(dir.path(), "test.db");
+        let app = Self::start(&location, dir).await;
+        let db = app.db();
+        let owner = create_user(&db, "owner@example.com");
+        let project_id =
+            mlp_console::cli::create_project(&db, "alpha", &owner.email).expect("a project");
+        TestApp {
+            owner,
+            project_id,
+            ..app
+        }
+    }
+
+    /// Two instances of the app on one new PostgreSQL database, as behind a load balancer (SPEC §12): the
+    /// first set up as by `spawn`, the second sharing its data, owner and project.
+    pub async fn spawn_pair() -> (TestApp, TestApp) {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let location = Location::Postgres(mlp_console::db::testing::new_postgres_database());
+        let a = Self::start(&location, dir).await;
+        let db = a.db();
+        let owner = create_user(&db, "owner@example.com");
+        let project_id =
+            mlp_console::cli::create_project(&db, "alpha", &owner.email).expect("a project");
+        let b = Self::start(&location, tempfile::tempdir().unwrap()).await;
+        let b = TestApp {
+            owner: TestUser {
+                email: owner.email.clone(),
+                account_id: owner.account_id.clone(),
+            },
+            project_id: project_id.clone(),
+            ..b
+        };
+        (
+            TestApp {
+                owner,
+                project_id,
+                ..a
+            },
+            b,
+        )
+    }
+
+    /// This app, with `owner` owning `project_id` (made by the test itself).
+    pub fn owned_by(self, owner: TestUser, project_id: String) -> TestApp {
+        TestApp {
+            owner,
+            project_id,
+            ..self
+        }
+    }
+
+    /// The app serving `location`, nothing created in it.
+    pub async fn start(location: &Location, dir: tempfile::TempDir) -> TestApp {
         let clock = Arc::new(ManualClock::new());
-        let app = Application::build_with_clock(Settings::for_tests_at(&location), clock.clone())
+        let app = Application::build_with_clock(Settings::for_tests_at(location), clock.clone())
             .await
             .expect("the app builds");
         let port = app.port();
         let state = app.state();
         tokio::spawn(app.run_until_stopped());
-        let db = state.db.clone();
-        let owner = create_user(&db, "owner@example.com");
-        let project_id =
-            mlp_console::cli::create_project(&db, "alpha", &owner.email).expect("a project");
         TestApp {
             address: format!("http://127.0.0.1:{port}"),
             port,
             clock,
             state,
-            location,
-            owner,
-            project_id,
+            location: location.clone(),
+            owner: TestUser {
+                email: String::new(),
+                account_id: String::new(),
+            },
+            project_id: String::new(),
             _dir: dir,
         }
     }
