@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Token creations over the API for scripts/bench: registration + exchange from concurrent clients.
 
-Usage: creations.py BASE_URL ADMIN_TOKEN_FILE COUNT CLIENTS PREFIX
+Usage: creations.py BASE_URL[,BASE_URL…] ADMIN_TOKEN_FILE COUNT CLIENTS PREFIX
+With several base URLs (instances of one database), creation i registers on instance i and exchanges on
+the next one.
 Prints one line: BENCH {json} with creations/s, errors by status, "database is locked" answers, and
 how many of the created names the API lists afterwards.
 """
@@ -16,7 +18,7 @@ from urllib.parse import urlsplit
 def main():
     base, admin_file, count, clients, prefix = sys.argv[1:6]
     count, clients = int(count), int(clients)
-    url = urlsplit(base)
+    urls = [urlsplit(b) for b in base.split(",")]
     with open(admin_file) as f:
         admin = f.read().strip()
     lock = threading.Lock()
@@ -36,23 +38,27 @@ def main():
             if b"locked" in payload or b"busy" in payload:
                 state["locked"] += 1
 
+    def connect(url):
+        return http.client.HTTPConnection(url.hostname, url.port, timeout=60)
+
     def client():
-        conn = http.client.HTTPConnection(url.hostname, url.port, timeout=60)
+        conns = [connect(url) for url in urls]
         while True:
             with lock:
                 i = state["next"]
                 if i >= count:
                     break
                 state["next"] += 1
+            first, second = i % len(urls), (i + 1) % len(urls)
             try:
-                status, payload = call(conn, "/api/v1/register-tokens", {
+                status, payload = call(conns[first], "/api/v1/register-tokens", {
                     "client_name": f"{prefix}{i:05d}", "access_ttl": "1h",
                     "refresh_ttl": "30d", "token_type": "USER"}, admin)
                 if status != 201:
                     note_error(status, payload)
                     continue
                 register = json.loads(payload)["register_token"]
-                status, payload = call(conn, "/api/v1/refresh-tokens",
+                status, payload = call(conns[second], "/api/v1/refresh-tokens",
                                        {"register_token": register}, None)
                 if status != 201:
                     note_error(status, payload)
@@ -62,9 +68,11 @@ def main():
             except Exception:  # a dropped connection counts as an error; reconnect
                 with lock:
                     state["exceptions"] += 1
-                conn.close()
-                conn = http.client.HTTPConnection(url.hostname, url.port, timeout=60)
-        conn.close()
+                for conn in conns:
+                    conn.close()
+                conns = [connect(url) for url in urls]
+        for conn in conns:
+            conn.close()
 
     threads = [threading.Thread(target=client) for _ in range(clients)]
     started = time.monotonic()
@@ -74,7 +82,7 @@ def main():
         t.join()
     elapsed = time.monotonic() - started
 
-    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=60)
+    conn = connect(urls[-1])
     conn.request("GET", "/api/v1/tokens", headers={"Authorization": "Bearer " + admin})
     res = conn.getresponse()
     listed = json.loads(res.read()) if res.status == 200 else {"tokens": []}

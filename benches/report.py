@@ -9,9 +9,9 @@ import sys
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("results")
-    for flag in ("mode", "machine"):
+    for flag in ("mode", "machine", "backend"):
         p.add_argument("--" + flag, required=True)
-    for flag in ("tokens", "big", "small", "fifty", "sample", "duration", "rounds", "api-conns",
+    for flag in ("cold", "tokens", "big", "small", "fifty", "sample", "duration", "rounds", "api-conns",
                  "page-conns", "flood-conns", "writers"):
         p.add_argument("--" + flag, type=int, required=True)
     a = p.parse_args()
@@ -51,6 +51,10 @@ def main():
     def ms(us):
         return f"{us / 1000:.2f} ms"
 
+    pg = a.backend == "postgres"
+    # On PostgreSQL every verification is a round trip to the database (no cache may serve a token another
+    # instance could have ended), hence the lower bars there (issue 12).
+    t1, t2, t_cold = (0.4, 5, 0.4) if pg else (0.6, 3, 0.5)
     rows = []
     # 1, 2
     me_rps, livez_rps = statistics.median(series("me", "rps")), statistics.median(series("livez", "rps"))
@@ -60,11 +64,19 @@ def main():
     rows.append(("1", f"`GET /api/v1/tokens/me` req/s ({a.tokens:,} tokens in the DB, {a.sample:,} rotated, "
                  f"{a.api_conns} conns, last-use on)", f"{n(me_rps)} (server CPU {me_cpu:.1f} µs/req)",
                  f"`GET /livez` {n(livez_rps)} ({livez_cpu:.1f} µs/req)",
-                 f"{r1:.2f}", "≥ 0.6", verdict(r1 >= 0.6, valid12)))
+                 f"{r1:.2f}", f"≥ {t1}", verdict(r1 >= t1, valid12)))
     me_p99, livez_p99 = statistics.median(series("me", "p99_us")), statistics.median(series("livez", "p99_us"))
     r2 = median_ratio("me", "livez", "p99_us")
     rows.append(("2", "p99 latency of the same", ms(me_p99), f"`/livez` {ms(livez_p99)}",
-                 f"{r2:.2f}×", "≤ 3×", verdict(r2 <= 3, valid12)))
+                 f"{r2:.2f}×", f"≤ {t2}×", verdict(r2 <= t2, valid12)))
+    # cold
+    cold_rps = statistics.median(series("cold-me", "rps"))
+    cold_ref = statistics.median(series("cold-livez", "rps"))
+    rc = median_ratio("cold-me", "cold-livez", "rps")
+    cold_cpu = statistics.median(series("cold-me", "cpu_us"))
+    rows.append(("1c", f"cold verification: the same over {a.cold:,} distinct tokens (every request a cache miss)",
+                 f"{n(cold_rps)} ({cold_cpu:.1f} µs/req)", f"`GET /livez` {n(cold_ref)}", f"{rc:.2f}",
+                 f"≥ {t_cold}", verdict(rc >= t_cold, clean("cold-me", "cold-livez"))))
     # 3
     big, small = statistics.median(series("page-big", "rps")), statistics.median(series("page-small", "rps"))
     r3 = median_ratio("page-small", "page-big", "rps")
@@ -98,9 +110,30 @@ def main():
     hwm_mib = mem["hwm_kib"] / 1024
     rows.append(("6", "peak RSS of the server after all of the above (VmHWM)", f"{hwm_mib:.1f} MiB", "—", "—",
                  "≤ 64 MiB", verdict(hwm_mib <= 64)))
+    # PostgreSQL: two instances of one database
+    if "pair-me" in runs:
+        pm, pl = statistics.median(series("pair-me", "rps")), statistics.median(series("pair-livez", "rps"))
+        rp = median_ratio("pair-me", "pair-livez", "rps")
+        valid_pair = clean("pair-me", "pair-livez")
+        rows.append(("7", "two instances on one database (both on core 0): `GET /api/v1/tokens/me` spread "
+                     "over both", f"{n(pm)}", f"`/livez` over both {n(pl)}", f"{rp:.2f}", f"≥ {t1}",
+                     verdict(rp >= t1, valid_pair)))
+        rp99 = median_ratio("pair-me", "pair-livez", "p99_us")
+        rows.append(("7b", "p99 latency of the same", ms(statistics.median(series("pair-me", "p99_us"))),
+                     f"`/livez` {ms(statistics.median(series('pair-livez', 'p99_us')))}", f"{rp99:.2f}×",
+                     f"≤ {t2}×", verdict(rp99 <= t2, valid_pair)))
+        cp = single["creations-pair"]
+        ok8 = cp["errors"] == 0 and cp["created"] == cp["attempted"] and cp["present"] == cp["attempted"]
+        rows.append(("8", f"{cp['attempted']:,} creations from {a.writers} clients over two instances "
+                     "(registered on one, exchanged on the other)",
+                     f"{cp['per_second']:,.0f} creations/s; {cp['errors']} errors; {cp['present']:,} present after",
+                     "—", "—", "0 errors, all present", verdict(ok8)))
+        mb = single["memory-b"]["hwm_kib"] / 1024
+        rows.append(("9", "peak RSS of the second instance (VmHWM)", f"{mb:.1f} MiB", "—", "—", "≤ 64 MiB",
+                     verdict(mb <= 64)))
 
     out = sys.stdout
-    out.write(f"\nmlp-console benchmark ({a.mode}): {a.machine}\n")
+    out.write(f"\nmlp-console benchmark ({a.mode}, {a.backend}): {a.machine}\n")
     out.write(f"server pinned to core 0, wrk pinned to core 1; {a.rounds} round(s) of {a.duration} s per "
               f"figure, runs alternated with their reference; ratios are medians of per-round ratios.\n"
               f"µs/req: the server's own CPU time (user + system) per answered request, which a neighbour "
