@@ -38,6 +38,7 @@ pub fn tune_allocator() {
         use std::os::raw::c_int;
         const M_TRIM_THRESHOLD: c_int = -1;
         const M_MMAP_THRESHOLD: c_int = -3;
+        const M_ARENA_MAX: c_int = -8;
         extern "C" {
             fn mallopt(param: c_int, value: c_int) -> c_int;
         }
@@ -45,6 +46,10 @@ pub fn tune_allocator() {
         unsafe {
             mallopt(M_MMAP_THRESHOLD, 1 << 20);
             mallopt(M_TRIM_THRESHOLD, 1 << 20);
+            // One arena per core, not per thread: under a stream of cache misses every blocking thread
+            // allocated records and cache entries in its own arena, and the cold-verification figure
+            // ended at 72 MiB with 12 threads' arenas each holding freed blocks.
+            mallopt(M_ARENA_MAX, 2);
         }
     }
 }

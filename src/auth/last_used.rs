@@ -18,8 +18,13 @@ pub const MAX_IPS: usize = 5;
 pub const WRITE_INTERVAL: Duration = Duration::from_secs(60);
 /// How often the background task looks for tokens to write.
 pub const TICK: Duration = Duration::from_secs(5);
-/// Entries with nothing new are forgotten after this long; the database has their data.
-const FORGET_AFTER: Duration = Duration::from_secs(600);
+/// Entries with nothing new are forgotten after this long; the database has their data. Not sooner than
+/// `WRITE_INTERVAL`, which an entry's last write time enforces; no later either (a stream of distinct
+/// tokens would otherwise keep each one's entry for longer than it can matter).
+const FORGET_AFTER: Duration = WRITE_INTERVAL;
+/// Tokens written per transaction: a flush of many tokens holds the write turn in short pieces, and holds
+/// only one piece's copy of the news at a time.
+const FLUSH_CHUNK: usize = 512;
 /// How long a flush waits for a busy database: it yields to user writes and retries on the next tick.
 const FLUSH_BUSY_TIMEOUT_MS: u32 = 1_000;
 /// What the pool's connections normally use (see `db::pool`), restored after a flush.
@@ -71,7 +76,8 @@ impl LastUsedRecorder {
                 entry.version += 1;
             }
             None => {
-                let mut ips = Vec::with_capacity(MAX_IPS);
+                // Most tokens are used from one address: room for more is made when a second appears.
+                let mut ips = Vec::with_capacity(1);
                 ips.push(ip);
                 usage.insert(
                     token_id.to_owned(),
@@ -104,8 +110,9 @@ impl LastUsedRecorder {
     /// Blocking: call it from the blocking pool.
     pub fn flush(&self, db: &Database, all: bool) -> Result<usize, DbError> {
         let _one_at_a_time = self.flushing.lock().unwrap_or_else(|e| e.into_inner());
-        let pending = self.due(all);
-        if pending.is_empty() {
+        // Bounded by what is due now: uses arriving during the flush wait for the next one.
+        let due_now = self.count_due(all);
+        if due_now == 0 {
             self.forget_idle();
             return Ok(0);
         }
@@ -114,12 +121,36 @@ impl LastUsedRecorder {
         if sqlite {
             conn.batch_execute(&format!("PRAGMA busy_timeout = {FLUSH_BUSY_TIMEOUT_MS};"))?;
         }
-        let written = db.write_on(&mut conn, |conn| -> Result<(), DbError> {
+        let mut written = 0;
+        let mut result = Ok(());
+        while written < due_now {
+            let pending = self.due(all, FLUSH_CHUNK.min(due_now - written));
+            if pending.is_empty() {
+                break;
+            }
+            result = Self::write(db, &mut conn, &pending);
+            if result.is_err() {
+                break;
+            }
+            self.mark_written(&pending);
+            written += pending.len();
+        }
+        if sqlite {
+            conn.batch_execute(&format!("PRAGMA busy_timeout = {NORMAL_BUSY_TIMEOUT_MS};"))?;
+        }
+        result?;
+        self.forget_idle();
+        Ok(written)
+    }
+
+    /// One transaction merging `pending` into the stored rows.
+    fn write(db: &Database, conn: &mut Conn, pending: &[Pending]) -> Result<(), DbError> {
+        db.write_on(conn, |conn| -> Result<(), DbError> {
             if let Conn::Postgres(pg) = conn {
-                // As SQLite's busy timeout above: yield to whoever holds the rows, retry on the next tick.
+                // As SQLite's busy timeout: yield to whoever holds the rows, retry on the next tick.
                 pg.batch_execute(&format!("SET LOCAL lock_timeout = {FLUSH_BUSY_TIMEOUT_MS}"))?;
             }
-            for news in &pending {
+            for news in pending {
                 // Read under a row lock on PostgreSQL: another instance flushing the same token waits, then
                 // merges with what this one wrote (max of the times, union of the addresses).
                 let Some((stored_at, stored_ips)) =
@@ -132,22 +163,23 @@ impl LastUsedRecorder {
                 db::last_used::set(conn, &news.token_id, at, &ips)?;
             }
             Ok(())
-        });
-        if sqlite {
-            conn.batch_execute(&format!("PRAGMA busy_timeout = {NORMAL_BUSY_TIMEOUT_MS};"))?;
-        }
-        written?;
-        self.mark_written(&pending);
-        self.forget_idle();
-        Ok(pending.len())
+        })
     }
 
-    fn due(&self, all: bool) -> Vec<Pending> {
+    fn count_due(&self, all: bool) -> usize {
+        let now = Instant::now();
+        let usage = self.usage.lock().unwrap_or_else(|e| e.into_inner());
+        usage.values().filter(|u| is_due(u, now, all)).count()
+    }
+
+    /// Up to `limit` tokens with news to write, in id order.
+    fn due(&self, all: bool, limit: usize) -> Vec<Pending> {
         let now = Instant::now();
         let usage = self.usage.lock().unwrap_or_else(|e| e.into_inner());
         let mut due: Vec<Pending> = usage
             .iter()
             .filter(|(_, u)| is_due(u, now, all))
+            .take(limit)
             .map(|(id, u)| Pending {
                 token_id: id.clone(),
                 at: u.at,
@@ -155,7 +187,8 @@ impl LastUsedRecorder {
                 version: u.version,
             })
             .collect();
-        // Rows are locked in id order by every instance, so two flushes never wait for each other in a circle.
+        // Each transaction locks its rows in id order, on every instance, so two flushes never wait for each
+        // other in a circle.
         due.sort_unstable_by(|a, b| a.token_id.cmp(&b.token_id));
         due
     }
@@ -240,6 +273,56 @@ mod tests {
     }
 
     #[test]
+    fn a_flush_of_more_tokens_than_a_piece_writes_them_all() {
+        use crate::db::tokens::{self, NewToken};
+        use crate::domain::{secret::digest_of, TokenRole};
+        let dir = tempfile::tempdir().unwrap();
+        let db = Database::open(&crate::db::testing::location(dir.path(), "t.db"), 2).unwrap();
+        let count = FLUSH_CHUNK * 2 + 100;
+        let ids: Vec<String> = (0..count).map(|i| format!("token-{i:05}")).collect();
+        db.write(|tx| -> Result<(), DbError> {
+            db::projects::insert(tx, "p", "p", Timestamp::from_ms(0))?;
+            for id in &ids {
+                tokens::insert(
+                    tx,
+                    &NewToken {
+                        id,
+                        project_id: "p",
+                        name: id,
+                        role: TokenRole::User,
+                        digest: &digest_of(id),
+                        hint: "mlpat_xxxx",
+                        description: None,
+                        created_at: Timestamp::from_ms(0),
+                        created_by_account_id: None,
+                        issuer_name: "x",
+                        expires_at: None,
+                        lifetime: None,
+                    },
+                )?;
+            }
+            Ok(())
+        })
+        .unwrap();
+        let rec = LastUsedRecorder::default();
+        for id in &ids {
+            rec.record(id, Timestamp::from_ms(7), ip("10.0.0.1"));
+        }
+        assert_eq!(rec.flush(&db, false).unwrap(), count);
+        assert!(!rec.has_due(true));
+        let mut conn = db.conn().unwrap();
+        for id in [&ids[0], &ids[FLUSH_CHUNK], &ids[count - 1]] {
+            let (at, ips) = db::last_used::get_for_merge(&mut conn, id)
+                .unwrap()
+                .unwrap();
+            assert_eq!(
+                (at, ips.as_str()),
+                (Some(Timestamp::from_ms(7)), "10.0.0.1")
+            );
+        }
+    }
+
+    #[test]
     fn keeps_five_distinct_addresses_most_recent_first() {
         let rec = LastUsedRecorder::default();
         for (i, a) in [
@@ -281,7 +364,7 @@ mod tests {
         let rec = LastUsedRecorder::default();
         rec.record("t", Timestamp::from_ms(1), ip("1.1.1.1"));
         assert!(rec.has_due(false));
-        let pending = rec.due(false);
+        let pending = rec.due(false, usize::MAX);
         rec.mark_written(&pending);
         assert!(!rec.has_due(true));
         rec.record("t", Timestamp::from_ms(2), ip("1.1.1.1"));
@@ -293,7 +376,7 @@ mod tests {
     fn a_use_during_a_write_stays_dirty() {
         let rec = LastUsedRecorder::default();
         rec.record("t", Timestamp::from_ms(1), ip("1.1.1.1"));
-        let pending = rec.due(true);
+        let pending = rec.due(true, usize::MAX);
         rec.record("t", Timestamp::from_ms(2), ip("2.2.2.2"));
         rec.mark_written(&pending);
         assert!(rec.has_due(true));
