@@ -77,8 +77,7 @@ impl LastUsedRecorder {
             }
             None => {
                 // Most tokens are used from one address: room for more is made when a second appears.
-                let mut ips = Vec::with_capacity(1);
-                ips.push(ip);
+                let ips = vec![ip];
                 usage.insert(
                     token_id.to_owned(),
                     Usage {
