@@ -16,16 +16,21 @@ pub fn get_for_merge(
     let query = t::table
         .find(token_id)
         .select((t::last_used_at, t::last_used_ips));
+    // On each backend's own connection: a flush runs these two statements for every token with news, and
+    // there diesel reuses them by type instead of building their SQL each time.
     match conn {
-        Conn::Sqlite(_) => query.first(conn),
+        Conn::Sqlite(sqlite) => query.first(sqlite),
         Conn::Postgres(pg) => query.for_update().first(pg),
     }
     .optional()
 }
 
 pub fn set(conn: &mut Conn, token_id: &str, at: Timestamp, ips: &str) -> QueryResult<()> {
-    diesel::update(t::table.find(token_id))
-        .set((t::last_used_at.eq(at), t::last_used_ips.eq(ips)))
-        .execute(conn)
-        .map(drop)
+    let update = diesel::update(t::table.find(token_id))
+        .set((t::last_used_at.eq(at), t::last_used_ips.eq(ips)));
+    match conn {
+        Conn::Sqlite(sqlite) => update.execute(sqlite),
+        Conn::Postgres(pg) => update.execute(pg),
+    }
+    .map(drop)
 }

@@ -150,6 +150,10 @@ pub enum DbError {
     Query(#[from] QueryError),
     #[error("database pool error")]
     Pool(#[from] r2d2::Error),
+    /// A shared lookup's connection was lost (or none could be had); every request waiting for it gets
+    /// this copy of the cause.
+    #[error("database unreachable: {0}")]
+    Unreachable(String),
 }
 
 impl DbError {
@@ -157,7 +161,7 @@ impl DbError {
     /// succeed once it is back, so the edges answer 503, not 500.
     pub fn is_unavailable(&self) -> bool {
         match self {
-            DbError::Pool(_) => true,
+            DbError::Pool(_) | DbError::Unreachable(_) => true,
             DbError::Query(err) => is_connection_lost(err),
         }
     }
@@ -198,7 +202,7 @@ impl WriteError for DbError {
     fn query_error(&self) -> Option<&QueryError> {
         match self {
             DbError::Query(err) => Some(err),
-            DbError::Pool(_) => None,
+            DbError::Pool(_) | DbError::Unreachable(_) => None,
         }
     }
 }

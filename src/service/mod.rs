@@ -10,6 +10,7 @@ pub mod paging;
 pub mod projects;
 pub mod registration;
 pub mod tokens;
+pub mod verifier;
 
 pub use accounts::{Accounts, Login};
 pub use paging::{Page, PageNumber};

@@ -15,6 +15,7 @@ use crate::domain::{
     DeletedVia, Description, Digest, SecretKind, SecretValue, Timestamp, TokenName, TokenRole, Ttl,
 };
 use crate::error::AppError;
+use crate::service::verifier::Verifier;
 use crate::service::{Actor, Page, PageNumber};
 use std::collections::VecDeque;
 use std::net::IpAddr;
@@ -39,6 +40,8 @@ pub struct TokenStore {
     renewals: Mutex<Renewals>,
     /// Requests per client address to the public leak-report endpoint (see `service::leaks`).
     pub leak_reports: ClientLimiter,
+    /// The threads that look verifications up in the database.
+    verifier: Verifier,
     /// Whether other instances serve the same database (PostgreSQL): then the cache is not used.
     shared: bool,
 }
@@ -77,6 +80,7 @@ impl Renewals {
 impl TokenStore {
     pub fn new(db: Database, clock: SharedClock) -> Self {
         TokenStore {
+            verifier: Verifier::start(db.clone()),
             shared: db.is_shared(),
             db,
             clock,
@@ -120,20 +124,15 @@ impl TokenStore {
         self.cache.get(digest)
     }
 
-    /// A cache miss: the one indexed digest lookup, on the blocking pool; a found token fills the cache
-    /// unless a deletion or renewal happened meanwhile (`TokenCache::insert`).
+    /// A cache miss: the indexed digest lookup, shared with the lookups of other requests waiting at the
+    /// same moment (`service::verifier`); a found token fills the cache unless a deletion or renewal
+    /// happened meanwhile (`TokenCache::insert`).
     pub async fn look_up(
         self: &Arc<Self>,
         digest: Digest,
     ) -> Result<Option<Arc<VerifiedToken>>, AppError> {
         let generation = self.cache.generation();
-        let record = crate::service::blocking(self, move |store| {
-            Ok(tokens::find_active_by_digest(
-                &mut *store.db.conn()?,
-                &digest,
-            )?)
-        })
-        .await?;
+        let record = self.verifier.look_up(digest).await?;
         Ok(record.map(|record| {
             let token = Arc::new(VerifiedToken::from(&record));
             if !self.shared {

@@ -1,0 +1,171 @@
+//! Verification's database lookups, many requests to one statement.
+//!
+//! A cache miss (on PostgreSQL: every verification) used to cost a hop to the blocking pool and a query of
+//! its own: on a two-core machine under load most of the time went to waking threads — the blocking one,
+//! the database's backend, the async worker again — once per request. Here the lookups go to a few
+//! dedicated threads instead, each of which takes every lookup waiting when it wakes (up to `BATCH`) and
+//! answers them all from one indexed query (`digest IN …`, `= ANY($1)` on PostgreSQL). Alone, a lookup is
+//! still one query; under load the wake-ups and round trips are shared.
+//!
+//! Exactness is unchanged: each lookup reads the database after it was asked, like its own query would,
+//! and the cache's generation is read before asking (`TokenStore::look_up`).
+
+use crate::db::tokens::{self, TokenRecord};
+use crate::db::{Database, DbError};
+use crate::domain::Digest;
+use crate::error::AppError;
+use std::collections::HashMap;
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::{Arc, Mutex, PoisonError};
+use tokio::sync::oneshot;
+
+/// Most lookups answered by one query.
+pub const BATCH: usize = 128;
+/// Lookup threads: while one waits for its query, the next collects the lookups arriving meanwhile.
+pub const THREADS: usize = 2;
+
+type Answer = Result<Option<TokenRecord>, AppError>;
+type Job = (Digest, oneshot::Sender<Answer>);
+
+pub struct Verifier {
+    jobs: Sender<Job>,
+}
+
+impl Verifier {
+    /// Starts the lookup threads on `db`; they end when the verifier is dropped.
+    pub fn start(db: Database) -> Self {
+        let (jobs, queue) = mpsc::channel::<Job>();
+        let queue = Arc::new(Mutex::new(queue));
+        for n in 0..THREADS {
+            let (db, queue) = (db.clone(), queue.clone());
+            std::thread::Builder::new()
+                .name(format!("mlp-verify-{n}"))
+                .spawn(move || serve(&db, &queue))
+                .expect("a lookup thread starts");
+        }
+        Verifier { jobs }
+    }
+
+    /// The active token whose value has this digest, as the database holds it now.
+    pub async fn look_up(&self, digest: Digest) -> Answer {
+        let (answer, answered) = oneshot::channel();
+        self.jobs
+            .send((digest, answer))
+            .map_err(|_| AppError::Internal(anyhow::anyhow!("the lookup threads have stopped")))?;
+        answered
+            .await
+            .map_err(|_| AppError::Internal(anyhow::anyhow!("a lookup thread failed")))?
+    }
+}
+
+fn serve(db: &Database, queue: &Mutex<Receiver<Job>>) {
+    loop {
+        // The lock is held while waiting, so one thread collects at a time and the batch forms there.
+        let batch = {
+            let queue = queue.lock().unwrap_or_else(PoisonError::into_inner);
+            let Ok(first) = queue.recv() else {
+                return; // the verifier was dropped
+            };
+            let mut batch = Vec::with_capacity(BATCH);
+            batch.push(first);
+            while batch.len() < BATCH {
+                match queue.try_recv() {
+                    Ok(job) => batch.push(job),
+                    Err(_) => break,
+                }
+            }
+            batch
+        };
+        answer(db, batch);
+    }
+}
+
+fn answer(db: &Database, batch: Vec<Job>) {
+    let digests: Vec<Digest> = batch.iter().map(|(digest, _)| *digest).collect();
+    let found = db
+        .conn()
+        .and_then(|mut conn| Ok(tokens::find_active_by_digests(&mut conn, &digests)?));
+    match found {
+        Ok(records) => {
+            let mut by_digest: HashMap<Digest, TokenRecord> = records.into_iter().collect();
+            for (digest, reply) in batch {
+                // A waiter that hung up no longer wants its answer.
+                let _ = reply.send(Ok(by_digest.remove(&digest)));
+            }
+        }
+        Err(err) => {
+            tracing::warn!(error = %err, lookups = batch.len(), "token lookups failed");
+            let unavailable = err.is_unavailable();
+            let cause = err.to_string();
+            for (_, reply) in batch {
+                let err = if unavailable {
+                    AppError::Db(DbError::Unreachable(cause.clone()))
+                } else {
+                    AppError::Internal(anyhow::anyhow!("token lookup failed: {cause}"))
+                };
+                let _ = reply.send(Err(err));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::testing;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn many_lookups_at_once_each_get_their_own_token_or_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Database::open(&testing::location(dir.path(), "t.db"), 2).unwrap();
+        let clock: crate::clock::SharedClock = Arc::new(crate::clock::ManualClock::new());
+        let email = crate::domain::Email::parse("o@example.com").unwrap();
+        let accounts = crate::service::Accounts::open(db.clone(), clock.clone()).unwrap();
+        let password = secrecy::SecretString::from("a long password".to_owned());
+        let account = accounts.create_user(&email, None, &password).unwrap();
+        let projects = crate::service::Projects::new(db.clone(), clock.clone());
+        let project = projects
+            .create(&crate::domain::ProjectName::parse("p").unwrap(), &email)
+            .unwrap();
+        let store = crate::service::TokenStore::new(db.clone(), clock);
+        let owner = crate::service::Actor::member(
+            &account,
+            email.as_str(),
+            crate::domain::MemberRole::Owner,
+            None,
+        );
+        let mut made = Vec::new();
+        for i in 0..300 {
+            let spec = crate::service::NewTokenSpec {
+                project_id: project.clone(),
+                name: crate::domain::TokenName::parse(&format!("t{i}")).unwrap(),
+                role: crate::domain::TokenRole::User,
+                description: crate::domain::Description::none(),
+                lifetime: None,
+            };
+            let (value, record) = store.create(&spec, &owner).unwrap();
+            made.push((value.digest(), record.id));
+        }
+        let verifier = Arc::new(Verifier::start(db));
+        let unknown = crate::domain::secret::digest_of("no such token");
+        // 300 known and 300 unknown digests asked at once: far more than one batch.
+        let asks = made.iter().flat_map(|(digest, id)| {
+            let verifier = verifier.clone();
+            let known = *digest;
+            let id = id.clone();
+            let again = verifier.clone();
+            [
+                tokio::spawn(async move {
+                    let found = verifier.look_up(known).await.unwrap();
+                    assert_eq!(found.map(|r| r.id), Some(id));
+                }),
+                tokio::spawn(async move {
+                    assert!(again.look_up(unknown).await.unwrap().is_none());
+                }),
+            ]
+        });
+        for ask in asks.collect::<Vec<_>>() {
+            ask.await.unwrap();
+        }
+    }
+}
