@@ -142,6 +142,40 @@ mod tests {
     }
 
     #[test]
+    fn postgres_needs_the_secret_key_and_says_why() {
+        let mut settings =
+            Settings::for_tests_at(&Location::Postgres("postgres://u@127.0.0.1:1/db".into()));
+        settings.secret_key = None;
+        let err = settings.session_key().err().expect("refused").to_string();
+        assert!(err.contains("MLP_SECRET_KEY is required"), "{err}");
+        assert!(err.contains("every instance"), "{err}");
+        settings.secret_key = Some("k".repeat(32));
+        assert!(settings.session_key().is_ok());
+        // SQLite still makes its own key beside the database.
+        let dir = tempfile::tempdir().unwrap();
+        let mut sqlite = Settings::for_tests(&dir.path().join("t.db"));
+        sqlite.secret_key = None;
+        assert!(sqlite.session_key().is_ok());
+        assert!(dir.path().join("secret.key").exists());
+    }
+
+    #[test]
+    fn postgres_urls_choose_postgres_and_everything_else_is_a_sqlite_path() {
+        for url in ["postgres://u@h/db", "postgresql://u@h/db?sslmode=require"] {
+            assert_eq!(Location::parse(url), Location::Postgres(url.into()));
+        }
+        assert_eq!(
+            Location::parse("sqlite://data/x.db"),
+            Location::Sqlite("data/x.db".into())
+        );
+        assert_eq!(Location::parse("x.db"), Location::Sqlite("x.db".into()));
+        assert_eq!(
+            Location::parse("postgres://u:secret@h/db").describe(),
+            "postgres://u:…@h/db"
+        );
+    }
+
+    #[test]
     fn cookie_secure_reads_the_usual_ways_of_saying_yes_and_no() {
         assert!(!cookie_secure(&[]).unwrap());
         assert!(cookie_secure(&["--cookie-secure"]).unwrap());
