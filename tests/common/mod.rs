@@ -206,6 +206,43 @@ pub fn create_user(db: &Database, email: &str) -> TestUser {
     }
 }
 
+/// The `mlp_session` cookie a response sets, as a `Cookie` header value.
+pub fn session_cookie(res: &reqwest::Response) -> String {
+    let value = res
+        .cookies()
+        .find(|c| c.name() == "mlp_session")
+        .expect("a session cookie")
+        .value()
+        .to_owned();
+    format!("mlp_session={value}")
+}
+
+/// Signs `email` in on `app` with a client that keeps no cookies, so each later request carries exactly
+/// the cookie given (a copy of a browser's cookie, say): the client and the signed-in session's cookie.
+pub async fn sign_in_by_hand(app: &TestApp, email: &str) -> (reqwest::Client, String) {
+    let c = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let form = c.get(app.url("/login")).send().await.unwrap();
+    let anonymous = session_cookie(&form);
+    let csrf = extract_csrf(&form.text().await.unwrap()).unwrap();
+    let login = c
+        .post(app.url("/login"))
+        .header("cookie", &anonymous)
+        .form(&[
+            ("email", email),
+            ("password", PASSWORD),
+            ("csrf_token", &csrf),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 303, "login of {email} failed");
+    let cookie = session_cookie(&login);
+    (c, cookie)
+}
+
 pub fn extract_csrf(html: &str) -> Option<String> {
     let start = html.find(r#"<meta name="csrf-token" content=""#)?
         + r#"<meta name="csrf-token" content=""#.len();

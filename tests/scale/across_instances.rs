@@ -109,40 +109,11 @@ async fn sixteen_simultaneous_wrong_passwords_over_two_instances_reach_argon2_at
     assert_eq!(failed, 5);
 }
 
-fn session_cookie(res: &reqwest::Response) -> String {
-    let value = res
-        .cookies()
-        .find(|c| c.name() == "mlp_session")
-        .expect("a session cookie")
-        .value()
-        .to_owned();
-    format!("mlp_session={value}")
-}
-
 #[tokio::test]
 async fn log_out_on_a_and_the_copied_cookie_is_refused_on_b() {
     let (a, b) = TestApp::spawn_pair().await;
     // No cookie store: each request carries exactly the cookie given.
-    let c = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let form = c.get(a.url("/login")).send().await.unwrap();
-    let anonymous = session_cookie(&form);
-    let csrf = common::extract_csrf(&form.text().await.unwrap()).unwrap();
-    let login = c
-        .post(a.url("/login"))
-        .header("cookie", &anonymous)
-        .form(&[
-            ("email", a.owner.email.as_str()),
-            ("password", PASSWORD),
-            ("csrf_token", &csrf),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(login.status(), 303);
-    let cookie = session_cookie(&login);
+    let (c, cookie) = common::sign_in_by_hand(&a, &a.owner.email).await;
     let page = |app: &TestApp| {
         c.get(app.url(&app.tokens_path()))
             .header("cookie", cookie.clone())

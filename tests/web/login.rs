@@ -118,42 +118,12 @@ async fn logout_ends_the_session() {
     assert_is_redirect_to(&after, "/login");
 }
 
-/// The `mlp_session` cookie a response sets, as a `Cookie` header value.
-fn session_cookie(res: &reqwest::Response) -> String {
-    let value = res
-        .cookies()
-        .find(|c| c.name() == "mlp_session")
-        .expect("a session cookie")
-        .value()
-        .to_owned();
-    format!("mlp_session={value}")
-}
-
 #[tokio::test]
 async fn logout_ends_the_session_for_a_copy_of_its_cookie_too() {
     let app = TestApp::spawn().await;
-    // No cookie store: each request carries exactly the cookie given.
-    let c = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let form = c.get(app.url("/login")).send().await.unwrap();
-    let anonymous = session_cookie(&form);
-    let csrf = common::extract_csrf(&form.text().await.unwrap()).unwrap();
-    let login = c
-        .post(app.url("/login"))
-        .header("cookie", &anonymous)
-        .form(&[
-            ("email", app.owner.email.as_str()),
-            ("password", PASSWORD),
-            ("csrf_token", &csrf),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(login.status(), 303);
-    // The browser's cookie, and a copy of it taken elsewhere.
-    let cookie = session_cookie(&login);
+    // No cookie store: each request carries exactly the cookie given; the browser's cookie, and a copy
+    // of it taken elsewhere.
+    let (c, cookie) = common::sign_in_by_hand(&app, &app.owner.email).await;
     let page = |cookie: String| {
         c.get(app.url(&app.tokens_path()))
             .header("cookie", cookie)
