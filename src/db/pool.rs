@@ -11,7 +11,7 @@ use diesel::sqlite::SqliteConnection;
 use diesel::Connection;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 use std::cell::Cell;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -275,15 +275,6 @@ impl Database {
             backend: location.backend(),
             writer: Arc::default(),
         })
-    }
-
-    /// `open` with a path, for SQLite (tests and the CLI's own files).
-    pub fn open_sqlite(path: &Path, max_size: u32) -> anyhow::Result<Self> {
-        Self::open(&Location::Sqlite(path.to_owned()), max_size)
-    }
-
-    pub fn backend(&self) -> Backend {
-        self.backend
     }
 
     /// Whether other processes may serve the same data (PostgreSQL): then nothing held in one process's

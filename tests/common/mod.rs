@@ -243,6 +243,33 @@ pub async fn sign_in_by_hand(app: &TestApp, email: &str) -> (reqwest::Client, St
     (c, cookie)
 }
 
+/// `count` wrong passwords for the owner's email sent at once, spread in turn over `apps` (instances of
+/// one database, or just one), each from a client of its own with its own CSRF token; the statuses.
+pub async fn wrong_passwords_at_once(apps: &[&TestApp], count: usize) -> Vec<u16> {
+    let mut senders = Vec::with_capacity(apps.len());
+    for app in apps {
+        let c = client();
+        let csrf = app.csrf(&c, "/login").await;
+        senders.push((*app, c, csrf));
+    }
+    let guesses = (0..count).map(|i| {
+        let (app, c, csrf) = &senders[i % senders.len()];
+        let password = format!("wrong-{i}");
+        c.post(app.url("/login"))
+            .form(&[
+                ("email", app.owner.email.as_str()),
+                ("password", password.as_str()),
+                ("csrf_token", csrf.as_str()),
+            ])
+            .send()
+    });
+    futures_util::future::join_all(guesses)
+        .await
+        .into_iter()
+        .map(|r| r.unwrap().status().as_u16())
+        .collect()
+}
+
 pub fn extract_csrf(html: &str) -> Option<String> {
     let start = html.find(r#"<meta name="csrf-token" content=""#)?
         + r#"<meta name="csrf-token" content=""#.len();

@@ -75,28 +75,7 @@ async fn failed_logins_on_a_and_b_add_up_to_one_limit() {
 #[tokio::test]
 async fn sixteen_simultaneous_wrong_passwords_over_two_instances_reach_argon2_at_most_five_times() {
     let (a, b) = TestApp::spawn_pair().await;
-    let (ca, cb) = (common::client(), common::client());
-    let (csrf_a, csrf_b) = (a.csrf(&ca, "/login").await, b.csrf(&cb, "/login").await);
-    let guesses = (0..16).map(|i| {
-        let (app, c, csrf) = if i % 2 == 0 {
-            (&a, &ca, &csrf_a)
-        } else {
-            (&b, &cb, &csrf_b)
-        };
-        let password = format!("wrong-{i}");
-        c.post(app.url("/login"))
-            .form(&[
-                ("email", app.owner.email.as_str()),
-                ("password", password.as_str()),
-                ("csrf_token", csrf.as_str()),
-            ])
-            .send()
-    });
-    let statuses: Vec<u16> = futures_util::future::join_all(guesses)
-        .await
-        .into_iter()
-        .map(|r| r.unwrap().status().as_u16())
-        .collect();
+    let statuses = common::wrong_passwords_at_once(&[&a, &b], 16).await;
     let checked = statuses.iter().filter(|&&s| s == 200).count();
     assert_eq!(checked, 5, "{statuses:?}");
     assert_eq!(statuses.iter().filter(|&&s| s == 429).count(), 11);

@@ -173,23 +173,7 @@ async fn simultaneous_wrong_passwords_hash_no_more_than_the_limit() {
     // Attempts are counted when they are admitted, not when their hash fails: 16 guesses sent at once
     // reach argon2 at most 5 times; the rest are refused before hashing.
     let app = TestApp::spawn().await;
-    let c = common::client();
-    let csrf = app.csrf(&c, "/login").await;
-    let guesses = (0..16).map(|i| {
-        let password = format!("wrong-{i}");
-        c.post(app.url("/login"))
-            .form(&[
-                ("email", app.owner.email.as_str()),
-                ("password", password.as_str()),
-                ("csrf_token", csrf.as_str()),
-            ])
-            .send()
-    });
-    let answers = futures_util::future::join_all(guesses).await;
-    let statuses: Vec<u16> = answers
-        .into_iter()
-        .map(|r| r.unwrap().status().as_u16())
-        .collect();
+    let statuses = common::wrong_passwords_at_once(&[&app], 16).await;
     assert_eq!(
         statuses.iter().filter(|&&s| s == 200).count(),
         5,
@@ -200,11 +184,13 @@ async fn simultaneous_wrong_passwords_hash_no_more_than_the_limit() {
         11,
         "{statuses:?}"
     );
-    let res = app.post_login(&c, &app.owner.email, PASSWORD).await;
+    let res = app
+        .post_login(&common::client(), &app.owner.email, PASSWORD)
+        .await;
     assert_eq!(
         res.status(),
         429,
-        "the account stays limited for this client"
+        "the account stays limited for this client address"
     );
 }
 
