@@ -23,6 +23,9 @@ pub enum AppError {
     /// one token at once: the later would hand out a value the other has already replaced).
     #[error("changed by another request meanwhile")]
     ChangedMeanwhile,
+    /// Removing or demoting this member would leave the project without an owner (SPEC §11).
+    #[error("a project keeps at least one owner")]
+    LastOwner,
     /// A one-time registration token was exchanged already.
     #[error("registration token already used")]
     AlreadyUsed,

@@ -213,7 +213,10 @@ impl From<AppError> for ApiError {
             AppError::AlreadyUsed => ApiError::Forbidden(Cow::Borrowed(ALREADY_USED)),
             AppError::ChangedMeanwhile => ApiError::Conflict(RENEWED_MEANWHILE),
             other if other.is_unavailable() => ApiError::Unavailable(other),
-            other @ (AppError::Db(_) | AppError::Internal(_)) => ApiError::Internal(other),
+            // The API changes no memberships.
+            other @ (AppError::LastOwner | AppError::Db(_) | AppError::Internal(_)) => {
+                ApiError::Internal(other)
+            }
         }
     }
 }

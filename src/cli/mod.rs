@@ -9,7 +9,7 @@ use crate::domain::{
     Authority, Description, Email, MemberRole, ProjectName, TokenName, TokenRole, Ttl,
 };
 use crate::error::AppError;
-use crate::service::{Accounts, NewTokenSpec, Projects, TokenStore};
+use crate::service::{Accounts, Actor, NewTokenSpec, Projects, TokenStore};
 use anyhow::{anyhow, bail, Context};
 use clap::{Parser, Subcommand};
 use secrecy::SecretString;
@@ -246,10 +246,14 @@ pub fn create_project(db: &Database, name: &str, owner: &str) -> anyhow::Result<
     let projects = Projects::new(db.clone(), clock());
     let owner = find_account(&projects, owner).context("--owner")?;
     let owner = Email::parse(&owner.email).map_err(|e| anyhow!("{e}"))?;
-    projects.create(&name, &owner).map_err(|e| match e {
-        AppError::Conflict { .. } => anyhow!("a project named {:?} already exists", name.as_str()),
-        other => anyhow!(other),
-    })
+    projects
+        .create(&name, &owner, &Actor::operator())
+        .map_err(|e| match e {
+            AppError::Conflict { .. } => {
+                anyhow!("a project named {:?} already exists", name.as_str())
+            }
+            other => anyhow!(other),
+        })
 }
 
 pub fn add_member(db: &Database, project: &str, email: &str, role: &str) -> anyhow::Result<String> {
@@ -258,7 +262,16 @@ pub fn add_member(db: &Database, project: &str, email: &str, role: &str) -> anyh
     let project = find_project(&projects, project)?;
     let account = find_account(&projects, email).context("--email")?;
     let email = Email::parse(&account.email).map_err(|e| anyhow!("{e}"))?;
-    let (project, account) = projects.add_member(&project.id, &email, role)?;
+    let (project, account) = projects
+        .add_member(&project.id, &email, role, &Actor::operator())
+        .map_err(|e| match e {
+            AppError::LastOwner => anyhow!(
+                "{} is the last owner of project {}; add another owner first",
+                email,
+                project.name
+            ),
+            other => anyhow!(other),
+        })?;
     Ok(format!(
         "{} is now {} of project {}",
         account.email, role, project.name
@@ -296,7 +309,7 @@ pub fn create_token(
                     project.name
                 )
             })?;
-            crate::service::Actor::member(&account.id, &account.email, member, None)
+            Actor::member(&account.id, &account.email, member, None)
         }
         None => projects
             .first_owner(&project.id)?

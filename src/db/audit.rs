@@ -19,7 +19,11 @@ pub mod event {
     pub const REGISTER_TOKEN_CREATED: &str = "register_token.created";
     pub const REGISTER_TOKEN_EXCHANGED: &str = "register_token.exchanged";
     pub const TOKEN_LEAK_REVOKED: &str = "token.leak_revoked";
-    pub const ALL: [&str; 9] = [
+    pub const MEMBER_ADDED: &str = "member.added";
+    pub const MEMBER_ROLE_CHANGED: &str = "member.role_changed";
+    pub const MEMBER_REMOVED: &str = "member.removed";
+    pub const PROJECT_CREATED: &str = "project.created";
+    pub const ALL: [&str; 13] = [
         LOGIN_SUCCEEDED,
         LOGIN_FAILED,
         TOKEN_CREATED,
@@ -29,6 +33,10 @@ pub mod event {
         REGISTER_TOKEN_CREATED,
         REGISTER_TOKEN_EXCHANGED,
         TOKEN_LEAK_REVOKED,
+        MEMBER_ADDED,
+        MEMBER_ROLE_CHANGED,
+        MEMBER_REMOVED,
+        PROJECT_CREATED,
     ];
 }
 

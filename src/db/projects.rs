@@ -122,3 +122,93 @@ pub fn member_role(
         .first(conn)
         .optional()
 }
+
+/// A member of a project as the Members page lists it.
+#[derive(Debug, Clone, Queryable)]
+pub struct MemberRow {
+    pub account_id: String,
+    pub email: String,
+    pub display_name: String,
+    pub role: MemberRole,
+    pub added_at: Timestamp,
+}
+
+/// The project's members, owners first, then by email.
+pub fn members(conn: &mut Conn, project_id: &str) -> QueryResult<Vec<MemberRow>> {
+    let mut rows: Vec<MemberRow> = memberships::table
+        .inner_join(accounts::table)
+        .filter(memberships::project_id.eq(project_id))
+        .order(accounts::email.asc())
+        .select((
+            accounts::id,
+            accounts::email,
+            accounts::display_name,
+            memberships::role,
+            memberships::created_at,
+        ))
+        .load(conn)?;
+    rows.sort_by_key(|row| row.role);
+    Ok(rows)
+}
+
+/// One member of the project, if `account_id` is one.
+pub fn member(
+    conn: &mut Conn,
+    project_id: &str,
+    account_id: &str,
+) -> QueryResult<Option<MemberRow>> {
+    memberships::table
+        .inner_join(accounts::table)
+        .filter(memberships::project_id.eq(project_id))
+        .filter(memberships::account_id.eq(account_id))
+        .select((
+            accounts::id,
+            accounts::email,
+            accounts::display_name,
+            memberships::role,
+            memberships::created_at,
+        ))
+        .first(conn)
+        .optional()
+}
+
+/// How many owners the project has.
+pub fn owner_count(conn: &mut Conn, project_id: &str) -> QueryResult<i64> {
+    memberships::table
+        .filter(memberships::project_id.eq(project_id))
+        .filter(memberships::role.eq(MemberRole::Owner))
+        .count()
+        .get_result(conn)
+}
+
+/// Serializes changes to the project's memberships within the current write transaction, so that two
+/// owners demoting each other at once cannot both see another owner left. SQLite's writes already take
+/// turns (`BEGIN IMMEDIATE`); PostgreSQL locks the project's row until the transaction ends.
+pub fn lock_memberships(conn: &mut Conn, project_id: &str) -> QueryResult<()> {
+    match conn {
+        Conn::Sqlite(_) => Ok(()),
+        Conn::Postgres(conn) => projects::table
+            .filter(projects::id.eq(project_id))
+            .select(projects::id)
+            .for_update()
+            .load::<String>(conn)
+            .map(drop),
+    }
+}
+
+/// Changes an existing member's role; the number of rows changed (0: not a member).
+pub fn set_role(
+    conn: &mut Conn,
+    project_id: &str,
+    account_id: &str,
+    role: MemberRole,
+) -> QueryResult<usize> {
+    diesel::update(memberships::table.find((project_id, account_id)))
+        .set(memberships::role.eq(role))
+        .execute(conn)
+}
+
+/// Removes a member; the number of rows removed (0: not a member).
+pub fn remove_member(conn: &mut Conn, project_id: &str, account_id: &str) -> QueryResult<usize> {
+    diesel::delete(memberships::table.find((project_id, account_id))).execute(conn)
+}

@@ -317,3 +317,17 @@ pub fn set_description(
         .execute(conn)?;
     Ok(changed == 1)
 }
+
+/// How many active (not deleted) tokens of the project each account created.
+pub fn active_by_creator(conn: &mut Conn, project_id: &str) -> QueryResult<Vec<(String, i64)>> {
+    t::table
+        .filter(t::project_id.eq(project_id))
+        .filter(t::deleted_at.is_null())
+        .filter(t::created_by_account_id.is_not_null())
+        .group_by(t::created_by_account_id)
+        .select((
+            t::created_by_account_id.assume_not_null(),
+            diesel::dsl::count_star(),
+        ))
+        .load(conn)
+}

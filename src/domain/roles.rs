@@ -68,6 +68,29 @@ impl MemberRole {
     pub fn can_audit(self) -> bool {
         matches!(self, MemberRole::Owner | MemberRole::Admin)
     }
+
+    /// Only owners add, remove and invite members and change their roles (SPEC §11).
+    pub fn can_manage_members(self) -> bool {
+        self == MemberRole::Owner
+    }
+
+    /// Every role, most powerful first (the order of the role selects).
+    pub const ALL: [MemberRole; 4] = [
+        MemberRole::Owner,
+        MemberRole::Admin,
+        MemberRole::Member,
+        MemberRole::Viewer,
+    ];
+
+    /// The word the console shows: `Owner`, `Admin`, `Member`, `Viewer`.
+    pub fn label(self) -> &'static str {
+        match self {
+            MemberRole::Owner => "Owner",
+            MemberRole::Admin => "Admin",
+            MemberRole::Member => "Member",
+            MemberRole::Viewer => "Viewer",
+        }
+    }
 }
 
 impl FromStr for MemberRole {
@@ -135,6 +158,11 @@ impl Authority {
             Authority::Token(token) => token.has_scope(SCOPE_MANAGE),
             Authority::None => false,
         }
+    }
+
+    /// Whether it may add, remove and invite members and change their roles: owners only, never a token.
+    pub fn may_manage_members(self) -> bool {
+        matches!(self, Authority::Member(member) if member.can_manage_members())
     }
 
     /// Whether it may delete, renew or describe a token; `own` says the acting account created it.

@@ -49,6 +49,18 @@ impl Actor {
         }
     }
 
+    /// The admin command line, run by whoever has the server's shell: an owner's rights in every project,
+    /// `cli` in the audit log.
+    pub fn operator() -> Self {
+        Actor {
+            account_id: None,
+            name: "cli".to_owned(),
+            issuer_email: "cli".to_owned(),
+            client_ip: None,
+            authority: Authority::Member(MemberRole::Owner),
+        }
+    }
+
     /// A program calling the API with `token`: its name in the audit log, the account behind it as issuer.
     pub fn token(token: &VerifiedToken, ip: IpAddr) -> Self {
         Actor {

@@ -542,10 +542,18 @@ mod tests {
         let other = accounts.create_user(&other_email, None, &password).unwrap();
         let projects = Projects::new(db.clone(), clock.clone());
         let p = projects
-            .create(&ProjectName::parse("p").unwrap(), &email)
+            .create(
+                &ProjectName::parse("p").unwrap(),
+                &email,
+                &Actor::operator(),
+            )
             .unwrap();
         let q = projects
-            .create(&ProjectName::parse("q").unwrap(), &email)
+            .create(
+                &ProjectName::parse("q").unwrap(),
+                &email,
+                &Actor::operator(),
+            )
             .unwrap();
         let owner = Actor::member(&account_id, email.as_str(), MemberRole::Owner, None);
         Fixture {

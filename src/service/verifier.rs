@@ -126,7 +126,11 @@ mod tests {
         let account = accounts.create_user(&email, None, &password).unwrap();
         let projects = crate::service::Projects::new(db.clone(), clock.clone());
         let project = projects
-            .create(&crate::domain::ProjectName::parse("p").unwrap(), &email)
+            .create(
+                &crate::domain::ProjectName::parse("p").unwrap(),
+                &email,
+                &crate::service::Actor::operator(),
+            )
             .unwrap();
         let store = crate::service::TokenStore::new(db.clone(), clock);
         let owner = crate::service::Actor::member(

@@ -19,6 +19,11 @@ pub enum HtmlError {
     Csrf,
     #[error("changed by another request meanwhile")]
     ChangedMeanwhile,
+    #[error("a project keeps at least one owner")]
+    LastOwner,
+    /// A form field holds something no form of the console sends: the one sentence to show.
+    #[error("bad request: {0}")]
+    BadRequest(&'static str),
     /// The database cannot be reached now (PostgreSQL down or restarting): 503, try again shortly.
     #[error("database unavailable")]
     Unavailable(#[source] AppError),
@@ -32,6 +37,7 @@ impl From<AppError> for HtmlError {
             AppError::NotFound => HtmlError::NotFound,
             AppError::Forbidden => HtmlError::Forbidden,
             AppError::ChangedMeanwhile => HtmlError::ChangedMeanwhile,
+            AppError::LastOwner => HtmlError::LastOwner,
             other if other.is_unavailable() => HtmlError::Unavailable(other),
             other => HtmlError::Internal(other),
         }
@@ -80,6 +86,11 @@ impl HtmlError {
                 "Renewed meanwhile",
                 "This token was renewed by another request at the same moment, so no new value is shown here. Renew it again to get a working value.",
             ),
+            HtmlError::BadRequest(message) => ("Not understood", message),
+            HtmlError::LastOwner => (
+                "The last owner stays",
+                "A project keeps at least one owner. Make another member an owner first; nothing was changed.",
+            ),
             HtmlError::Unavailable(_) => (
                 "Temporarily unavailable",
                 "The console cannot reach its database right now. Nothing was changed; try again in a moment.",
@@ -116,8 +127,9 @@ impl ResponseError for HtmlError {
         match self {
             HtmlError::LoginRequired { .. } => StatusCode::SEE_OTHER,
             HtmlError::NotFound => StatusCode::NOT_FOUND,
+            HtmlError::BadRequest(_) => StatusCode::BAD_REQUEST,
             HtmlError::Forbidden | HtmlError::Csrf => StatusCode::FORBIDDEN,
-            HtmlError::ChangedMeanwhile => StatusCode::CONFLICT,
+            HtmlError::ChangedMeanwhile | HtmlError::LastOwner => StatusCode::CONFLICT,
             HtmlError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             HtmlError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

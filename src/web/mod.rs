@@ -6,6 +6,7 @@ pub mod error;
 pub mod format;
 pub mod health;
 pub mod login;
+pub mod members;
 pub mod middleware;
 pub mod pager;
 pub mod projects;
@@ -29,9 +30,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/login", web::post().to(login::submit))
         .route("/logout", web::post().to(login::logout))
         .route("/projects", web::get().to(projects::list))
+        .route("/projects", web::post().to(projects::create))
         .route("/projects/go", web::get().to(projects::go))
         .configure(tokens::routes)
         .route("/projects/{project_id}/audit", web::get().to(audit::page))
+        .configure(members::routes)
         .route("/healthz", web::get().to(health::healthz))
         .route("/livez", web::get().to(health::livez))
         .route("/favicon.ico", web::get().to(assets::favicon))
@@ -134,6 +137,8 @@ pub struct Layout {
     pub email: Option<String>,
     pub projects: Vec<ProjectLink>,
     pub current_project: Option<ProjectLink>,
+    /// Which page of the project's navigation (Tokens, Members) this is: `tokens` or `members`.
+    pub section: &'static str,
 }
 
 impl Layout {
@@ -153,6 +158,7 @@ impl Layout {
             email: Some(who.user.email.clone()),
             projects: projects.iter().map(link).collect(),
             current_project: current.map(link),
+            section: "tokens",
         }
     }
 
@@ -218,6 +224,14 @@ impl ProjectPage {
             &self.projects,
             Some(&self.access),
         )
+    }
+
+    /// The layout of a page of the project's Members section.
+    pub fn members_layout(&self, title: &str) -> Layout {
+        Layout {
+            section: "members",
+            ..self.layout(title)
+        }
     }
 
     /// This account, with its role here, as the actor of a change from `req`.

@@ -9,6 +9,7 @@ mod support;
 
 mod description;
 mod login;
+mod members;
 mod renew;
 mod tokens;
 mod triage;
