@@ -18,6 +18,7 @@ const SESSION_ID: &str = "sid";
 const CSRF: &str = "csrf";
 const SEEN: &str = "seen";
 const LAST_PROJECT: &str = "project";
+const GENERATION: &str = "gen";
 
 pub struct TypedSession(Session);
 
@@ -26,6 +27,8 @@ pub struct TypedSession(Session);
 pub struct CurrentUser {
     pub account_id: String,
     pub email: String,
+    /// The account's session generation at sign-in (`db::accounts::Account::session_generation`).
+    pub generation: i64,
 }
 
 pub fn random_token() -> String {
@@ -47,6 +50,7 @@ impl TypedSession {
         self.0.renew();
         self.0.insert(ACCOUNT_ID, &user.account_id)?;
         self.0.insert(EMAIL, &user.email)?;
+        self.0.insert(GENERATION, user.generation)?;
         self.0.insert(SESSION_ID, random_token())?;
         self.0.insert(CSRF, random_token())?;
         self.0.insert(SEEN, now.as_ms())?;
@@ -74,7 +78,13 @@ impl TypedSession {
             // Failing to refresh only shortens the session; never fail the request for it.
             let _ = self.0.insert(SEEN, now_ms);
         }
-        Some(CurrentUser { account_id, email })
+        // Cookies from before generations existed belong to the first one.
+        let generation: i64 = self.0.get(GENERATION).ok().flatten().unwrap_or(0);
+        Some(CurrentUser {
+            account_id,
+            email,
+            generation,
+        })
     }
 
     /// The session's CSRF token, created on first use (the login form needs one before sign-in).
@@ -100,6 +110,12 @@ impl TypedSession {
     /// (`auth::ended_sessions`).
     pub fn session_id(&self) -> Option<String> {
         self.0.get(SESSION_ID).ok().flatten()
+    }
+
+    /// Moves this session to the account's new generation (after its own password change), so that it
+    /// stays signed in while every other session ends.
+    pub fn set_generation(&self, generation: i64) -> Result<(), actix_session::SessionInsertError> {
+        self.0.insert(GENERATION, generation)
     }
 
     pub fn last_project(&self) -> Option<String> {

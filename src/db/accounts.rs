@@ -13,6 +13,8 @@ pub struct Account {
     pub display_name: String,
     pub password_hash: String,
     pub created_at: Timestamp,
+    /// Sessions signed in under another generation are over (a password change moves to the next one).
+    pub session_generation: i64,
 }
 
 #[derive(Insertable)]
@@ -57,4 +59,41 @@ pub fn lock_bootstrap(conn: &mut Conn) -> QueryResult<()> {
 
 pub fn count(conn: &mut Conn) -> QueryResult<i64> {
     accounts::table.count().get_result(conn)
+}
+
+pub fn find_by_id(conn: &mut Conn, id: &str) -> QueryResult<Option<Account>> {
+    accounts::table
+        .find(id)
+        .select(Account::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The account's session generation, or `None` when there is no such account.
+pub fn session_generation(conn: &mut Conn, id: &str) -> QueryResult<Option<i64>> {
+    accounts::table
+        .find(id)
+        .select(accounts::session_generation)
+        .first(conn)
+        .optional()
+}
+
+/// Replaces the password hash and moves the account to its next session generation, which it returns.
+pub fn set_password(conn: &mut Conn, id: &str, hash: &str) -> QueryResult<i64> {
+    diesel::update(accounts::table.find(id))
+        .set((
+            accounts::password_hash.eq(hash),
+            accounts::session_generation.eq(accounts::session_generation + 1),
+        ))
+        .execute(conn)?;
+    accounts::table
+        .find(id)
+        .select(accounts::session_generation)
+        .first(conn)
+}
+
+pub fn set_display_name(conn: &mut Conn, id: &str, name: &str) -> QueryResult<usize> {
+    diesel::update(accounts::table.find(id))
+        .set(accounts::display_name.eq(name))
+        .execute(conn)
 }

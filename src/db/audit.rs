@@ -23,7 +23,8 @@ pub mod event {
     pub const MEMBER_ROLE_CHANGED: &str = "member.role_changed";
     pub const MEMBER_REMOVED: &str = "member.removed";
     pub const PROJECT_CREATED: &str = "project.created";
-    pub const ALL: [&str; 13] = [
+    pub const ACCOUNT_PASSWORD_CHANGED: &str = "account.password_changed";
+    pub const ALL: [&str; 14] = [
         LOGIN_SUCCEEDED,
         LOGIN_FAILED,
         TOKEN_CREATED,
@@ -37,6 +38,7 @@ pub mod event {
         MEMBER_ROLE_CHANGED,
         MEMBER_REMOVED,
         PROJECT_CREATED,
+        ACCOUNT_PASSWORD_CHANGED,
     ];
 }
 

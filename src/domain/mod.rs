@@ -11,7 +11,7 @@ pub mod time;
 
 pub use duration::Ttl;
 pub use lifecycle::DeletedVia;
-pub use names::{Description, Email, ProjectName, TokenName};
+pub use names::{Description, DisplayName, Email, ProjectName, TokenName};
 pub use roles::{Authority, MemberRole, TokenRole};
 pub use secret::{Digest, SecretKind, SecretValue};
 pub use time::Timestamp;

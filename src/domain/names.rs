@@ -10,6 +10,8 @@ pub enum InputError {
     NameEmpty,
     #[error("The name must be at most {max} characters (it has {len}).", max = TokenName::MAX_CHARS)]
     NameTooLong { len: usize },
+    #[error("The name must be at most {max} characters (it has {len}).", max = DisplayName::MAX_CHARS)]
+    DisplayNameTooLong { len: usize },
     #[error("The name must not contain control characters.")]
     NameControl,
     #[error("The name must not contain bidirectional override or isolate characters (U+202A–U+202E, U+2066–U+2069).")]
@@ -262,6 +264,33 @@ impl ProjectName {
 impl fmt::Display for ProjectName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
+    }
+}
+
+/// A person's display name: trimmed, 1 to 100 characters, no control characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DisplayName(String);
+
+impl DisplayName {
+    pub const MAX_CHARS: usize = 100;
+
+    pub fn parse(input: &str) -> Result<Self, InputError> {
+        let name = input.trim();
+        let len = name.chars().count();
+        if len == 0 {
+            return Err(InputError::NameEmpty);
+        }
+        if len > Self::MAX_CHARS {
+            return Err(InputError::DisplayNameTooLong { len });
+        }
+        if name.chars().any(char::is_control) {
+            return Err(InputError::NameControl);
+        }
+        Ok(DisplayName(name.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
     }
 }
 

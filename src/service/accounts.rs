@@ -9,10 +9,10 @@ use crate::clock::SharedClock;
 use crate::db::audit::{self, event, NewAuditEvent};
 use crate::db::projects::ProjectAccess;
 use crate::db::{self, accounts, projects, Database};
-use crate::domain::{Email, MemberRole, Timestamp};
+use crate::domain::{DisplayName, Email, MemberRole, Timestamp};
 use crate::error::AppError;
 use anyhow::Context;
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -42,6 +42,59 @@ pub enum Login {
     TooManyAttempts(Duration),
     /// Too many sign-ins wait for the password hasher: try again in a moment.
     Busy,
+}
+
+/// A new password as typed twice: 12 to 128 characters, both the same (SPEC §11).
+pub struct NewPassword(SecretString);
+
+/// Why a new password was refused before anything was checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NewPasswordError {
+    TooShort,
+    TooLong,
+    Mismatch,
+}
+
+impl NewPasswordError {
+    pub fn message(self) -> &'static str {
+        match self {
+            NewPasswordError::TooShort => "The new password must have at least 12 characters.",
+            NewPasswordError::TooLong => "The new password must have at most 128 characters.",
+            NewPasswordError::Mismatch => "The two new passwords differ. Type the same one twice.",
+        }
+    }
+}
+
+impl NewPassword {
+    pub const MIN_CHARS: usize = 12;
+    pub const MAX_CHARS: usize = 128;
+
+    pub fn parse(new: SecretString, confirm: &SecretString) -> Result<Self, NewPasswordError> {
+        let chars = new.expose_secret().chars().count();
+        if chars < Self::MIN_CHARS {
+            return Err(NewPasswordError::TooShort);
+        }
+        if chars > Self::MAX_CHARS {
+            return Err(NewPasswordError::TooLong);
+        }
+        if new.expose_secret() != confirm.expose_secret() {
+            return Err(NewPasswordError::Mismatch);
+        }
+        Ok(NewPassword(new))
+    }
+}
+
+/// How a password change ended.
+#[derive(Debug)]
+pub enum PasswordChange {
+    /// Changed: the current session moves to this generation, every other one is over.
+    Changed { generation: i64 },
+    /// The current password was wrong (it counts toward the login limits).
+    WrongCurrent,
+    /// The new password is the current one.
+    Unchanged,
+    /// Over a login limit: try again after this long.
+    TooManyAttempts(Duration),
 }
 
 pub struct Accounts {
@@ -167,25 +220,108 @@ impl Accounts {
             user: CurrentUser {
                 account_id: account.id,
                 email: account.email,
+                generation: account.session_generation,
             },
             projects,
         })
     }
 
-    /// Whether the session with id `sid` was ended by Log out (perhaps in another browser, perhaps through
-    /// another instance). Blocking when the database is shared (see `EndedSessions::is_ended`).
-    pub fn session_ended(&self, sid: &str) -> Result<bool, AppError> {
-        Ok(self.ended.is_ended(&self.db, sid, self.clock.now())?)
-    }
-
-    /// Whether `session_ended` must ask the database (it answers from memory otherwise).
-    pub fn session_check_is_blocking(&self) -> bool {
-        self.db.is_shared()
+    /// Whether the session of `user` (id `sid`, if it has one) still holds: not ended by Log out (perhaps in
+    /// another browser, perhaps through another instance) and signed in under the account's current
+    /// session generation (a password change ends every other session). Blocking: reads the account.
+    pub fn session_holds(&self, user: &CurrentUser, sid: Option<&str>) -> Result<bool, AppError> {
+        if let Some(sid) = sid {
+            if self.ended.is_ended(&self.db, sid, self.clock.now())? {
+                return Ok(false);
+            }
+        }
+        let generation = accounts::session_generation(&mut *self.db.conn()?, &user.account_id)?;
+        Ok(generation == Some(user.generation))
     }
 
     /// Ends the session with id `sid` for every copy of its cookie, also after a restart. Blocking.
     pub fn end_session(&self, sid: &str) -> Result<(), AppError> {
         Ok(self.ended.end(&self.db, sid, self.clock.now())?)
+    }
+
+    /// The signed-in account as stored (for the Account page). Blocking.
+    pub fn get(&self, account_id: &str) -> Result<accounts::Account, AppError> {
+        accounts::find_by_id(&mut *self.db.conn()?, account_id)?.ok_or(AppError::NotFound)
+    }
+
+    /// Changes the account's display name (SPEC §11). Blocking.
+    pub fn change_name(&self, account_id: &str, name: &DisplayName) -> Result<(), AppError> {
+        self.db.write(|tx| -> Result<(), AppError> {
+            match accounts::set_display_name(tx, account_id, name.as_str())? {
+                0 => Err(AppError::NotFound),
+                _ => Ok(()),
+            }
+        })
+    }
+
+    /// Changes the password of `user` from `current` to `new` (already checked by `NewPassword`), asked
+    /// from `ip`. The check of `current` goes through the login limiter and the hashing permits exactly as
+    /// a sign-in does, so the Account page guesses no faster than the login form. On success every other
+    /// session of the account ends (the account's next session generation, returned for the current
+    /// session to move to) and `account.password_changed` is recorded in each of its projects.
+    pub async fn change_password(
+        self: &Arc<Self>,
+        user: &CurrentUser,
+        current: SecretString,
+        new: NewPassword,
+        ip: IpAddr,
+    ) -> Result<PasswordChange, AppError> {
+        let now = self.clock.now();
+        let email = user.email.clone();
+        let admitted = crate::service::blocking(self, move |accounts| {
+            Ok(accounts.limiter.begin(&accounts.db, ip, &email, now)?)
+        })
+        .await?;
+        let attempt = match admitted {
+            Ok(attempt) => attempt,
+            Err(wait) => {
+                tokio::time::sleep(REFUSED_ATTEMPT_PAUSE).await;
+                return Ok(PasswordChange::TooManyAttempts(wait));
+            }
+        };
+        let permit = self
+            .hashing
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|e| AppError::Internal(e.into()))?;
+        let user = user.clone();
+        crate::service::blocking(self, move |accounts| {
+            let account = accounts.get(&user.account_id)?;
+            if !password::verify(&current, Some(&account.password_hash)) {
+                return Ok(PasswordChange::WrongCurrent);
+            }
+            accounts.limiter.give_back(&accounts.db, attempt)?;
+            if current.expose_secret() == new.0.expose_secret() {
+                return Ok(PasswordChange::Unchanged);
+            }
+            let hash = password::hash(&new.0)?;
+            drop(permit);
+            let ip = ip.to_string();
+            let generation = accounts.db.write(|tx| -> Result<i64, AppError> {
+                let generation = accounts::set_password(tx, &account.id, &hash)?;
+                for access in projects::for_account(tx, &account.id)? {
+                    let event = NewAuditEvent {
+                        project_id: Some(&access.project.id),
+                        account_id: Some(&account.id),
+                        event: event::ACCOUNT_PASSWORD_CHANGED,
+                        actor: &account.email,
+                        client_ip: Some(&ip),
+                        created_at: now,
+                        ..NewAuditEvent::default()
+                    };
+                    audit::record(tx, &event)?;
+                }
+                Ok(generation)
+            })?;
+            Ok(PasswordChange::Changed { generation })
+        })
+        .await
     }
 
     /// Creates an account and returns its id; `Conflict` on `email` when one has that email. Blocking

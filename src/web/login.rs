@@ -107,12 +107,17 @@ fn busy(session: &TypedSession, email: String) -> HttpResponse {
 pub const BUSY: &str = "Too many sign-ins at once. Try again in a moment.";
 
 /// 429 with `Retry-After`, and the form again saying when to try.
-fn too_many_attempts(session: &TypedSession, email: String, wait: Duration) -> HttpResponse {
+/// What a refused password check says about the login limits (the login form, the Account page).
+pub fn too_many_attempts_message(wait: Duration) -> String {
     let minutes = wait.as_secs().div_ceil(60);
-    let message = format!(
+    format!(
         "Too many failed attempts. Try again in {minutes} minute{}.",
         if minutes == 1 { "" } else { "s" }
-    );
+    )
+}
+
+fn too_many_attempts(session: &TypedSession, email: String, wait: Duration) -> HttpResponse {
+    let message = too_many_attempts_message(wait);
     let mut response = render::page_with_status(
         StatusCode::TOO_MANY_REQUESTS,
         &login_page(session, email, Some(message)),

@@ -1,5 +1,6 @@
 //! The console: server-rendered pages that htmx makes partial, each working without JavaScript too.
 
+pub mod account;
 pub mod assets;
 pub mod audit;
 pub mod error;
@@ -29,6 +30,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/login", web::get().to(login::form))
         .route("/login", web::post().to(login::submit))
         .route("/logout", web::post().to(login::logout))
+        .configure(account::routes)
         .route("/projects", web::get().to(projects::list))
         .route("/projects", web::post().to(projects::create))
         .route("/projects/go", web::get().to(projects::go))
@@ -94,9 +96,9 @@ impl FromRequest for SignedIn {
     }
 }
 
-/// The account `session` is signed in as, unless the session is past its inactivity limit or was
-/// ended by Log out (perhaps in another browser holding a copy of the cookie, perhaps through another
-/// instance: then the check reads the database, on the blocking pool).
+/// The account `session` is signed in as, unless the session is past its inactivity limit, was ended by
+/// Log out (perhaps in another browser holding a copy of the cookie, perhaps through another instance) or
+/// predates the account's last password change. The last two are read on the blocking pool.
 pub async fn signed_in_user(
     state: &AppState,
     session: &TypedSession,
@@ -104,18 +106,12 @@ pub async fn signed_in_user(
     let Some(user) = session.user(state.clock.now()) else {
         return Ok(None);
     };
-    let Some(sid) = session.session_id() else {
-        return Ok(Some(user));
-    };
-    let ended = if state.accounts.session_check_is_blocking() {
-        crate::service::blocking(&state.accounts, move |accounts| {
-            accounts.session_ended(&sid)
-        })
-        .await?
-    } else {
-        state.accounts.session_ended(&sid)?
-    };
-    if ended {
+    let (checked, sid) = (user.clone(), session.session_id());
+    let holds = crate::service::blocking(&state.accounts, move |accounts| {
+        accounts.session_holds(&checked, sid.as_deref())
+    })
+    .await?;
+    if !holds {
         session.log_out();
         return Ok(None);
     }

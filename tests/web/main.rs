@@ -3,6 +3,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod account;
 mod audit;
 mod errors;
 mod support;
