@@ -24,7 +24,10 @@ pub mod event {
     pub const MEMBER_REMOVED: &str = "member.removed";
     pub const PROJECT_CREATED: &str = "project.created";
     pub const ACCOUNT_PASSWORD_CHANGED: &str = "account.password_changed";
-    pub const ALL: [&str; 14] = [
+    pub const INVITATION_CREATED: &str = "invitation.created";
+    pub const INVITATION_ACCEPTED: &str = "invitation.accepted";
+    pub const INVITATION_REVOKED: &str = "invitation.revoked";
+    pub const ALL: [&str; 17] = [
         LOGIN_SUCCEEDED,
         LOGIN_FAILED,
         TOKEN_CREATED,
@@ -39,6 +42,9 @@ pub mod event {
         MEMBER_REMOVED,
         PROJECT_CREATED,
         ACCOUNT_PASSWORD_CHANGED,
+        INVITATION_CREATED,
+        INVITATION_ACCEPTED,
+        INVITATION_REVOKED,
     ];
 }
 

@@ -10,6 +10,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod ended_sessions;
+pub mod invitations;
 pub mod last_used;
 pub mod limits;
 pub mod pool;

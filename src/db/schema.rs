@@ -107,7 +107,26 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// Invitations to a project (SPEC §11); only digests of their values.
+    invitations (id) {
+        id -> Text,
+        project_id -> Text,
+        email -> Text,
+        role -> Text,
+        digest -> Binary,
+        invited_by -> Text,
+        invited_by_account_id -> Nullable<Text>,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+        accepted_at -> Nullable<BigInt>,
+        accepted_account_id -> Nullable<Text>,
+        revoked_at -> Nullable<BigInt>,
+    }
+}
+
 diesel::joinable!(memberships -> accounts (account_id));
+diesel::joinable!(invitations -> projects (project_id));
 diesel::joinable!(memberships -> projects (project_id));
 diesel::joinable!(access_tokens -> projects (project_id));
 diesel::joinable!(registration_tokens -> projects (project_id));
@@ -119,4 +138,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     access_tokens,
     registration_tokens,
     audit_events,
+    invitations,
 );

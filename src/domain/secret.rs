@@ -20,6 +20,8 @@ const HINT_RANDOM_CHARS: usize = 4;
 pub enum SecretKind {
     Access,
     Registration,
+    /// An invitation to a project (SPEC §11), handed over as a link.
+    Invitation,
 }
 
 impl SecretKind {
@@ -27,6 +29,7 @@ impl SecretKind {
         match self {
             SecretKind::Access => "mlpat_",
             SecretKind::Registration => "mlprg_",
+            SecretKind::Invitation => "mlpiv_",
         }
     }
 }
@@ -143,6 +146,8 @@ pub fn parse_kind(candidate: &str) -> Result<SecretKind, SecretError> {
         SecretKind::Access
     } else if candidate.starts_with(SecretKind::Registration.prefix()) {
         SecretKind::Registration
+    } else if candidate.starts_with(SecretKind::Invitation.prefix()) {
+        SecretKind::Invitation
     } else {
         return Err(SecretError::Prefix);
     };

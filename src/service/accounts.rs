@@ -84,6 +84,14 @@ impl NewPassword {
     }
 }
 
+/// How a rate-limited password check ended (`Accounts::check_password_limited`).
+#[derive(Debug)]
+pub enum Checked {
+    Right(accounts::Account),
+    Wrong,
+    TooManyAttempts(Duration),
+}
+
 /// How a password change ended.
 #[derive(Debug)]
 pub enum PasswordChange {
@@ -259,11 +267,78 @@ impl Accounts {
         })
     }
 
+    /// Checks `password` for the account with `email`, asked from `ip`, through the login limiter and the
+    /// hashing permits exactly as a sign-in does (the Account page and invitations guess no faster than
+    /// the login form): a wrong password counts as a failed login. Not audited (the caller records what
+    /// the check was for).
+    pub async fn check_password_limited(
+        self: &Arc<Self>,
+        email: &str,
+        password: SecretString,
+        ip: IpAddr,
+    ) -> Result<Checked, AppError> {
+        let now = self.clock.now();
+        let email = email.to_owned();
+        let checked_email = email.clone();
+        let admitted = crate::service::blocking(self, move |accounts| {
+            Ok(accounts
+                .limiter
+                .begin(&accounts.db, ip, &checked_email, now)?)
+        })
+        .await?;
+        let attempt = match admitted {
+            Ok(attempt) => attempt,
+            Err(wait) => {
+                tokio::time::sleep(REFUSED_ATTEMPT_PAUSE).await;
+                return Ok(Checked::TooManyAttempts(wait));
+            }
+        };
+        let permit = self.hashing_permit().await?;
+        crate::service::blocking(self, move |accounts| {
+            let account = match Email::parse(&email) {
+                Ok(email) => accounts::find_by_email(&mut *accounts.db.conn()?, email.as_str())?,
+                Err(_) => None,
+            };
+            let ok = password::verify(
+                &password,
+                account.as_ref().map(|a| a.password_hash.as_str()),
+            );
+            drop(permit);
+            match account {
+                Some(account) if ok => {
+                    accounts.limiter.give_back(&accounts.db, attempt)?;
+                    Ok(Checked::Right(account))
+                }
+                _ => Ok(Checked::Wrong),
+            }
+        })
+        .await
+    }
+
+    /// One of the permits to hash a password (`PASSWORD_HASHES_AT_ONCE`).
+    async fn hashing_permit(&self) -> Result<tokio::sync::OwnedSemaphorePermit, AppError> {
+        self.hashing
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|e| AppError::Internal(e.into()))
+    }
+
+    /// The stored form of a new password, hashed under a hashing permit.
+    pub async fn hash_password(self: &Arc<Self>, new: NewPassword) -> Result<String, AppError> {
+        let permit = self.hashing_permit().await?;
+        crate::service::blocking(self, move |_| {
+            let hash = password::hash(&new.0)?;
+            drop(permit);
+            Ok(hash)
+        })
+        .await
+    }
+
     /// Changes the password of `user` from `current` to `new` (already checked by `NewPassword`), asked
-    /// from `ip`. The check of `current` goes through the login limiter and the hashing permits exactly as
-    /// a sign-in does, so the Account page guesses no faster than the login form. On success every other
-    /// session of the account ends (the account's next session generation, returned for the current
-    /// session to move to) and `account.password_changed` is recorded in each of its projects.
+    /// from `ip`; `current` is checked by `check_password_limited`. On success every other session of the
+    /// account ends (the account's next session generation, returned for the current session to move to)
+    /// and `account.password_changed` is recorded in each of its projects.
     pub async fn change_password(
         self: &Arc<Self>,
         user: &CurrentUser,
@@ -271,37 +346,21 @@ impl Accounts {
         new: NewPassword,
         ip: IpAddr,
     ) -> Result<PasswordChange, AppError> {
-        let now = self.clock.now();
-        let email = user.email.clone();
-        let admitted = crate::service::blocking(self, move |accounts| {
-            Ok(accounts.limiter.begin(&accounts.db, ip, &email, now)?)
-        })
-        .await?;
-        let attempt = match admitted {
-            Ok(attempt) => attempt,
-            Err(wait) => {
-                tokio::time::sleep(REFUSED_ATTEMPT_PAUSE).await;
-                return Ok(PasswordChange::TooManyAttempts(wait));
-            }
+        let unchanged = current.expose_secret() == new.0.expose_secret();
+        let account = match self
+            .check_password_limited(&user.email, current, ip)
+            .await?
+        {
+            Checked::Right(account) if account.id == user.account_id => account,
+            Checked::Right(_) | Checked::Wrong => return Ok(PasswordChange::WrongCurrent),
+            Checked::TooManyAttempts(wait) => return Ok(PasswordChange::TooManyAttempts(wait)),
         };
-        let permit = self
-            .hashing
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(|e| AppError::Internal(e.into()))?;
-        let user = user.clone();
+        if unchanged {
+            return Ok(PasswordChange::Unchanged);
+        }
+        let hash = self.hash_password(new).await?;
+        let now = self.clock.now();
         crate::service::blocking(self, move |accounts| {
-            let account = accounts.get(&user.account_id)?;
-            if !password::verify(&current, Some(&account.password_hash)) {
-                return Ok(PasswordChange::WrongCurrent);
-            }
-            accounts.limiter.give_back(&accounts.db, attempt)?;
-            if current.expose_secret() == new.0.expose_secret() {
-                return Ok(PasswordChange::Unchanged);
-            }
-            let hash = password::hash(&new.0)?;
-            drop(permit);
             let ip = ip.to_string();
             let generation = accounts.db.write(|tx| -> Result<i64, AppError> {
                 let generation = accounts::set_password(tx, &account.id, &hash)?;

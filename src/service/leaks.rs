@@ -3,6 +3,7 @@
 
 use crate::auth::ratelimit::ClientLimiter;
 use crate::db::audit::event;
+use crate::db::invitations;
 use crate::db::registration_tokens;
 use crate::db::tokens::{self, TokenRecord};
 use crate::domain::secret::{digest_of, parse_kind};
@@ -66,6 +67,7 @@ impl TokenStore {
                     self.delete_leaked(digest, &reporter)?;
                 }
                 SecretKind::Registration => self.revoke_leaked_registration(digest, &reporter)?,
+                SecretKind::Invitation => self.revoke_leaked_invitation(digest, &reporter)?,
             }
         }
         Ok(())
@@ -93,6 +95,30 @@ impl TokenStore {
                     reporter,
                     event::TOKEN_LEAK_REVOKED,
                     name,
+                    detail,
+                    now,
+                )?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Revokes a pending invitation whose value was reported leaked (`invitation.revoked`, by the report).
+    fn revoke_leaked_invitation(&self, digest: &Digest, reporter: &Actor) -> Result<(), AppError> {
+        let now = self.now();
+        self.db().write(|tx| {
+            let Some(invitation) = invitations::find_by_digest(tx, digest)? else {
+                return Ok(());
+            };
+            if invitations::revoke(tx, &invitation.project_id, &invitation.id, now)?.is_some() {
+                let detail = Some("value reported leaked");
+                let (project, email) = (&invitation.project_id, &invitation.email);
+                record(
+                    tx,
+                    project,
+                    reporter,
+                    event::INVITATION_REVOKED,
+                    email,
                     detail,
                     now,
                 )?;

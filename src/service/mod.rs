@@ -5,6 +5,7 @@
 //! on the blocking pool; the CLI and tests call them directly.
 
 pub mod accounts;
+pub mod invitations;
 pub mod leaks;
 pub mod paging;
 pub mod projects;
@@ -13,6 +14,7 @@ pub mod tokens;
 pub mod verifier;
 
 pub use accounts::{Accounts, Login};
+pub use invitations::Invitations;
 pub use paging::{Page, PageNumber};
 pub use projects::Projects;
 pub use tokens::{NewTokenSpec, TokenKey, TokenStore};

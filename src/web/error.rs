@@ -21,6 +21,9 @@ pub enum HtmlError {
     ChangedMeanwhile,
     #[error("a project keeps at least one owner")]
     LastOwner,
+    /// An invitation link that is malformed, unknown, used, revoked or expired (never which).
+    #[error("invitation not valid")]
+    InvitationInvalid,
     /// A form field holds something no form of the console sends: the one sentence to show.
     #[error("bad request: {0}")]
     BadRequest(&'static str),
@@ -87,6 +90,10 @@ impl HtmlError {
                 "This token was renewed by another request at the same moment, so no new value is shown here. Renew it again to get a working value.",
             ),
             HtmlError::BadRequest(message) => ("Not understood", message),
+            HtmlError::InvitationInvalid => (
+                "Invitation not valid",
+                "This invitation link does not work: it was used already, revoked or has expired. Ask the project's owner for a new one.",
+            ),
             HtmlError::LastOwner => (
                 "The last owner stays",
                 "A project keeps at least one owner. Make another member an owner first; nothing was changed.",
@@ -126,7 +133,7 @@ impl ResponseError for HtmlError {
     fn status_code(&self) -> StatusCode {
         match self {
             HtmlError::LoginRequired { .. } => StatusCode::SEE_OTHER,
-            HtmlError::NotFound => StatusCode::NOT_FOUND,
+            HtmlError::NotFound | HtmlError::InvitationInvalid => StatusCode::NOT_FOUND,
             HtmlError::BadRequest(_) => StatusCode::BAD_REQUEST,
             HtmlError::Forbidden | HtmlError::Csrf => StatusCode::FORBIDDEN,
             HtmlError::ChangedMeanwhile | HtmlError::LastOwner => StatusCode::CONFLICT,

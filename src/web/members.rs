@@ -2,6 +2,7 @@
 //! change their roles and remove them. Plain forms, answered with a redirect back to the page (or the page
 //! again with the form's errors), so every action works without JavaScript.
 
+use crate::db::invitations::Invitation;
 use crate::domain::{Email, MemberRole};
 use crate::error::AppError;
 use crate::service::{self, projects::Member};
@@ -27,6 +28,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/projects/{project_id}/members/{account_id}/remove",
             web::post().to(remove),
+        )
+        .route(
+            "/projects/{project_id}/invitations/{invitation_id}/revoke",
+            web::post().to(revoke_invitation),
         );
 }
 
@@ -93,6 +98,44 @@ struct MembersPage {
     can_manage: bool,
     form: AddForm,
     roles: [MemberRole; 4],
+    invitations: Vec<PendingRow>,
+}
+
+/// A pending invitation on the Members page.
+pub struct PendingRow {
+    pub id: String,
+    pub email: String,
+    pub role_label: &'static str,
+    pub expires: String,
+    pub expires_datetime: String,
+    pub invited_by: String,
+}
+
+impl From<Invitation> for PendingRow {
+    fn from(inv: Invitation) -> Self {
+        let expires = format::Moment::exact(inv.expires_at);
+        PendingRow {
+            id: inv.id,
+            email: inv.email,
+            role_label: inv.role.label(),
+            expires: expires.text().to_string(),
+            expires_datetime: expires.datetime().to_string(),
+            invited_by: inv.invited_by,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "invitation_created.html")]
+struct InvitationCreated {
+    layout: crate::web::Layout,
+    project_id: String,
+    project_name: String,
+    email: String,
+    role_label: &'static str,
+    link: String,
+    expires: String,
+    expires_datetime: String,
 }
 
 #[derive(Template)]
@@ -124,12 +167,25 @@ async fn render_page(
         .into_iter()
         .map(|m| MemberRow::new(m, &you))
         .collect();
+    let can_manage = project.access.role.can_manage_members();
+    let invitations = match can_manage {
+        true => {
+            let project_id = project.id().to_owned();
+            service::blocking(&state.invitations, move |inv| inv.pending(&project_id))
+                .await?
+                .into_iter()
+                .map(PendingRow::from)
+                .collect()
+        }
+        false => Vec::new(),
+    };
     let page = MembersPage {
+        invitations,
         layout: project.members_layout("Members"),
         project_name: project.name().to_owned(),
         project_id: project.id().to_owned(),
         rows,
-        can_manage: project.access.role.can_manage_members(),
+        can_manage,
         form,
         roles: MemberRole::ALL,
     };
@@ -196,21 +252,68 @@ async fn add(
         return render_page(&state, &project, form, StatusCode::UNPROCESSABLE_ENTITY).await;
     };
     let (project_id, actor) = (project.id().to_owned(), project.actor(&req));
+    let invited = email.clone();
     let added = service::blocking(&state.projects, move |projects| {
         projects.add_member(&project_id, &email, role, &actor)
     })
     .await;
     match added {
         Ok(_) => Ok(render::see_other(&members_url(project.id()))),
-        Err(AppError::NotFound) => {
-            form.email_error = Some(
-                "No account has this email. Ask them to sign up first; invitations by email are not available yet."
-                    .to_owned(),
-            );
-            render_page(&state, &project, form, StatusCode::UNPROCESSABLE_ENTITY).await
-        }
+        // No account has this email: an invitation, shown once as a link.
+        Err(AppError::NotFound) => invite(&state, &req, &project, invited, role).await,
         Err(err) => Err(err.into()),
     }
+}
+
+async fn invite(
+    state: &AppState,
+    req: &HttpRequest,
+    project: &ProjectPage,
+    email: Email,
+    role: MemberRole,
+) -> Result<HttpResponse, HtmlError> {
+    let (project_id, actor) = (project.id().to_owned(), project.actor(req));
+    let (value, invitation) = service::blocking(&state.invitations, move |inv| {
+        inv.invite(&project_id, &email, role, &actor)
+    })
+    .await?;
+    let info = req.connection_info();
+    let link = format!(
+        "{}://{}/invitations/{}",
+        info.scheme(),
+        info.host(),
+        value.expose()
+    );
+    let expires = format::Moment::exact(invitation.expires_at);
+    let page = InvitationCreated {
+        layout: project.members_layout("Invitation created"),
+        project_id: project.id().to_owned(),
+        project_name: project.name().to_owned(),
+        email: invitation.email,
+        role_label: role.label(),
+        link,
+        expires: expires.text().to_string(),
+        expires_datetime: expires.datetime().to_string(),
+    };
+    Ok(render::secret_page_with_status(StatusCode::CREATED, &page))
+}
+
+/// `POST /projects/{id}/invitations/{invitation_id}/revoke`: an owner revokes a pending invitation.
+async fn revoke_invitation(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    who: SignedIn,
+    path: web::Path<(String, String)>,
+    form: web::Form<CsrfForm>,
+) -> Result<HttpResponse, HtmlError> {
+    let (project_id, invitation_id) = path.into_inner();
+    let project = open_as_owner(&state, &req, who, &project_id, form.csrf_token.as_deref()).await?;
+    let actor = project.actor(&req);
+    service::blocking(&state.invitations, move |inv| {
+        inv.revoke(&project_id, &invitation_id, &actor)
+    })
+    .await?;
+    Ok(render::see_other(&members_url(project.id())))
 }
 
 #[derive(serde::Deserialize)]

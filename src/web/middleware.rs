@@ -25,6 +25,10 @@ pub const LOGGED_PATH_BYTES: usize = 2048;
 
 /// `path` as a log line shows it: cut at `LOGGED_PATH_BYTES` (on a character boundary), with `…`.
 fn logged_path(path: &str) -> std::borrow::Cow<'_, str> {
+    // The one path that holds a secret (SPEC §11: an invitation's value) is logged without it.
+    if path.starts_with(INVITATION_PATH) {
+        return "/invitations/…".into();
+    }
     if path.len() <= LOGGED_PATH_BYTES {
         return path.into();
     }
@@ -34,6 +38,8 @@ fn logged_path(path: &str) -> std::borrow::Cow<'_, str> {
     }
     format!("{}…", &path[..end]).into()
 }
+
+const INVITATION_PATH: &str = "/invitations/";
 
 pub async fn log_request(
     req: ServiceRequest,
@@ -91,5 +97,16 @@ mod tests {
         let shown = logged_path(&long);
         assert!(shown.len() <= LOGGED_PATH_BYTES + '…'.len_utf8());
         assert!(shown.ends_with('…') && long.starts_with(shown.trim_end_matches('…')));
+    }
+
+    #[test]
+    fn invitation_values_never_reach_the_log() {
+        let value = crate::domain::SecretValue::generate(crate::domain::SecretKind::Invitation);
+        let path = format!("/invitations/{}", value.expose());
+        assert_eq!(logged_path(&path), "/invitations/…");
+        assert_eq!(
+            logged_path("/projects/p/invitations/i/revoke"),
+            "/projects/p/invitations/i/revoke"
+        );
     }
 }

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod error;
 pub mod format;
 pub mod health;
+pub mod invitations;
 pub mod login;
 pub mod members;
 pub mod middleware;
@@ -31,6 +32,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/login", web::post().to(login::submit))
         .route("/logout", web::post().to(login::logout))
         .configure(account::routes)
+        .configure(invitations::routes)
         .route("/projects", web::get().to(projects::list))
         .route("/projects", web::post().to(projects::create))
         .route("/projects/go", web::get().to(projects::go))

@@ -9,6 +9,7 @@ mod errors;
 mod support;
 
 mod description;
+mod invitations;
 mod login;
 mod members;
 mod renew;

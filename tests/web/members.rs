@@ -128,14 +128,13 @@ async fn an_owner_adds_an_existing_account_which_sees_the_project_at_once() {
 }
 
 #[tokio::test]
-async fn bad_or_unknown_emails_and_roles_are_refused_next_to_the_field_and_change_nothing() {
+async fn bad_emails_and_roles_are_refused_next_to_the_field_and_change_nothing() {
     let app = TestApp::spawn().await;
     common::create_user(&app.db(), "bob@example.com");
     let owner = app.logged_in(&app.owner.email).await;
     let before = stored_members(&app);
     let cases = [
         ("not an email", "member", "#member-email-error"),
-        ("nobody@example.com", "member", "#member-email-error"),
         ("bob@example.com", "superuser", "#member-role-error"),
     ];
     for (email, role, error) in cases {
@@ -154,12 +153,6 @@ async fn bad_or_unknown_emails_and_roles_are_refused_next_to_the_field_and_chang
             "the email stays typed"
         );
     }
-    let doc = {
-        let fields = [("email", "nobody@example.com"), ("role", "member")];
-        let res = post_form(&owner, &app, &members_path(&app), &fields, false).await;
-        Html::parse_document(&res.text().await.unwrap())
-    };
-    assert!(text(one(&doc, "#member-email-error")).starts_with("No account has this email."));
     assert_eq!(stored_members(&app), before);
     assert!(audit(&app, event::MEMBER_ADDED).is_empty());
 }
