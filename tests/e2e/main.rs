@@ -6,5 +6,6 @@ mod common;
 mod harness;
 mod lifecycle;
 mod login;
+mod members;
 mod nojs;
 mod tokens;

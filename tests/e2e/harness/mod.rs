@@ -48,14 +48,16 @@ const CHROMIUM_ARGS: &[&str] = &[
 ];
 
 /// Chromium on 2 shared cores gets flaky when more browsers run at once; `MLP_E2E_BROWSERS` changes it.
-static BROWSERS: LazyLock<tokio::sync::Semaphore> = LazyLock::new(|| {
-    let n = std::env::var("MLP_E2E_BROWSERS")
+/// A journey with two browsers takes both seats at once, so two such journeys never hold one each and wait.
+static BROWSER_SEATS: LazyLock<u32> = LazyLock::new(|| {
+    std::env::var("MLP_E2E_BROWSERS")
         .ok()
         .and_then(|v| v.parse().ok())
         .filter(|n| *n > 0)
-        .unwrap_or(2);
-    tokio::sync::Semaphore::new(n)
+        .unwrap_or(2)
 });
+static BROWSERS: LazyLock<tokio::sync::Semaphore> =
+    LazyLock::new(|| tokio::sync::Semaphore::new(*BROWSER_SEATS as usize));
 
 /// `target/e2e/`: screenshots and the chromedriver log.
 pub fn artifacts_dir() -> PathBuf {
@@ -68,7 +70,12 @@ pub fn artifacts_dir() -> PathBuf {
 }
 
 /// Screenshots that the README shows; `MLP_E2E_SCREENSHOTS=docs/screenshots` copies them there.
-const README_SCREENSHOTS: &[&str] = &["tokens-page", "show-once-dialog"];
+const README_SCREENSHOTS: &[&str] = &[
+    "tokens-page",
+    "show-once-dialog",
+    "members-page",
+    "invitation-page",
+];
 
 #[derive(Clone, Copy, Debug)]
 pub enum Kind {
@@ -108,26 +115,49 @@ pub struct Browser {
     expected_statuses: Vec<u16>,
     finished: bool,
     _profile: tempfile::TempDir,
-    _permit: tokio::sync::SemaphorePermit<'static>,
+    _permit: Option<tokio::sync::SemaphorePermit<'static>>,
 }
 
 impl Browser {
     /// A browser with JavaScript on, pointed at `app` (`base` = `http://127.0.0.1:PORT`).
     pub async fn open(journey: &str, base: &str) -> Browser {
-        Self::start(journey, base, true).await
+        Self::start(journey, base, true, Some(Self::seats(1).await)).await
     }
 
     /// A second kind of profile: JavaScript disabled by Chrome's content settings, as a person may have it.
     pub async fn open_without_js(journey: &str, base: &str) -> Browser {
-        Self::start(journey, base, false).await
+        Self::start(journey, base, false, Some(Self::seats(1).await)).await
     }
 
-    async fn start(journey: &str, base: &str, javascript: bool) -> Browser {
-        let driver_url = &driver::driver().url;
-        let permit = BROWSERS
-            .acquire()
+    /// Two people at once (an owner and a colleague), both with JavaScript on or both off. With a single
+    /// seat (`MLP_E2E_BROWSERS=1`) the second browser goes over the limit rather than waiting forever.
+    pub async fn open_pair(journeys: [&str; 2], base: &str, javascript: bool) -> [Browser; 2] {
+        let mut first = Self::seats(2).await;
+        let second = match first.num_permits() {
+            1 => None,
+            _ => first.split(1),
+        };
+        let [a, b] = journeys;
+        [
+            Self::start(a, base, javascript, Some(first)).await,
+            Self::start(b, base, javascript, second).await,
+        ]
+    }
+
+    async fn seats(n: u32) -> tokio::sync::SemaphorePermit<'static> {
+        BROWSERS
+            .acquire_many(n.min(*BROWSER_SEATS))
             .await
-            .expect("the browser semaphore is never closed");
+            .expect("the browser semaphore is never closed")
+    }
+
+    async fn start(
+        journey: &str,
+        base: &str,
+        javascript: bool,
+        permit: Option<tokio::sync::SemaphorePermit<'static>>,
+    ) -> Browser {
+        let driver_url = &driver::driver().url;
         let profile = tempfile::Builder::new()
             .prefix("mlp-e2e-profile-")
             .tempdir()
