@@ -3,7 +3,7 @@
 use crate::api::error::{ErrorBody, ErrorParams};
 use crate::api::{leaks, register, tokens, TokenType};
 use crate::domain::duration::{ACCESS_TTL_PATTERN, REFRESH_TTL_PATTERN};
-use crate::domain::{Description, TokenName};
+use crate::domain::{Description, LabelSelector, TokenName};
 use actix_web::http::header;
 use actix_web::HttpResponse;
 use std::sync::OnceLock;
@@ -79,6 +79,7 @@ struct InputRules;
 impl Modify for InputRules {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let (name, description) = (TokenName::pattern(), Description::pattern());
+        let selector = LabelSelector::pattern();
         // (schema, property, minLength, maxLength, pattern)
         let rules = [
             (
@@ -101,6 +102,13 @@ impl Modify for InputRules {
                 None,
                 None,
                 REFRESH_TTL_PATTERN,
+            ),
+            (
+                "RegisterTokenRequest",
+                "label_selector",
+                Some(2),
+                Some(LabelSelector::MAX_CHARS),
+                selector.as_str(),
             ),
             (
                 "TokenPatch",

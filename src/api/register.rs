@@ -7,7 +7,7 @@ use crate::api::{secret_json, TokenType};
 use crate::auth::client_ip;
 use crate::domain::duration::{MAX_ACCESS_TTL, MAX_REFRESH_TTL};
 use crate::domain::roles::SCOPE_MANAGE;
-use crate::domain::{SecretKind, SecretValue, TokenName, Ttl};
+use crate::domain::{LabelSelector, SecretKind, SecretValue, TokenName, Ttl};
 use crate::service::registration::RegistrationSpec;
 use crate::service::{self, Actor};
 use crate::state::AppState;
@@ -32,6 +32,12 @@ pub struct RegisterTokenRequest {
     #[schema(example = "30d")]
     pub refresh_ttl: Option<String>,
     pub token_type: TokenType,
+    /// Fixes the access token the exchange makes to the jobs carrying this label, `NAME=VALUE` (Kubernetes
+    /// label rules: NAME 1–63 of `A-Z a-z 0-9 . _ -` with an optional DNS-subdomain prefix and `/`, VALUE 0–63
+    /// of the same); absent or `null`: unscoped. It cannot be changed afterwards.
+    #[serde(default)]
+    #[schema(example = "model=base")]
+    pub label_selector: Option<String>,
 }
 
 /// A registration token, shown this once.
@@ -43,6 +49,9 @@ pub struct RegisterTokenResponse {
     pub token_type: TokenType,
     /// When the registration token stops working (RFC 3339, UTC).
     pub expires_at: String,
+    /// The selector the exchanged access token will have; `null`: unscoped.
+    #[schema(required = true, example = "model=base")]
+    pub label_selector: Option<String>,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -65,6 +74,9 @@ pub struct RefreshTokenResponse {
     /// When it stops working (RFC 3339, UTC); `null`: never.
     #[schema(required = true)]
     pub expires_at: Option<String>,
+    /// The jobs it is fixed to (SPEC §13); `null`: unscoped.
+    #[schema(required = true, example = "model=base")]
+    pub label_selector: Option<String>,
 }
 
 impl RefreshTokenResponse {
@@ -74,6 +86,7 @@ impl RefreshTokenResponse {
             refresh_token: secret.expose().to_owned(),
             token_type: token.role.into(),
             expires_at: token.expires_at.map(|at| at.rfc3339()),
+            label_selector: token.label_selector.map(|s| s.as_str().to_owned()),
             id: token.id,
             name: token.name,
         }
@@ -120,10 +133,17 @@ pub async fn create(
             .transpose()
             .map_err(|e| ApiError::bad_request("refresh_ttl", e))?,
         token_type: body.token_type.into(),
+        label_selector: body
+            .label_selector
+            .as_deref()
+            .map(LabelSelector::parse)
+            .transpose()
+            .map_err(|e| ApiError::bad_request("label_selector", e))?,
     };
     let actor = Actor::token(bearer.token(), client_ip(&req));
     let issuer = bearer.0.clone();
     let client_name = spec.client_name.as_str().to_owned();
+    let label_selector = spec.label_selector.as_ref().map(|s| s.as_str().to_owned());
     let (secret, expires_at) = service::blocking(&state.tokens, move |tokens| {
         tokens.create_registration(&issuer, &spec, &actor)
     })
@@ -135,6 +155,7 @@ pub async fn create(
             client_name,
             token_type: body.token_type,
             expires_at: expires_at.rfc3339(),
+            label_selector,
         },
     )
 }

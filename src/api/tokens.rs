@@ -7,7 +7,7 @@ use crate::api::{json, secret_json, TokenType};
 use crate::auth::client_ip;
 use crate::db::tokens::TokenRecord;
 use crate::domain::roles::SCOPE_MANAGE;
-use crate::domain::{DeletedVia, Description};
+use crate::domain::{DeletedVia, Description, LabelSelector, Timestamp};
 use crate::service::{self, Actor, TokenKey, TokenStore};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
@@ -28,6 +28,9 @@ pub struct WhoAmI<'a> {
     /// When the token stops working (RFC 3339, UTC); `null`: never.
     #[schema(required = true)]
     pub exp: Option<String>,
+    /// The jobs the token is fixed to, `NAME=VALUE` (SPEC §13); `null`: unscoped, it reaches every job.
+    #[schema(required = true, example = "model=base")]
+    pub label_selector: Option<&'a str>,
 }
 
 /// One active token of the project; never its value.
@@ -48,6 +51,9 @@ pub struct TokenInfo {
     pub last_used_at: Option<String>,
     #[schema(required = true)]
     pub description: Option<String>,
+    /// The jobs the token is fixed to, `NAME=VALUE` (SPEC §13); `null`: unscoped. Fixed at creation.
+    #[schema(required = true, example = "model=base")]
+    pub label_selector: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -81,6 +87,7 @@ pub async fn who_am_i(bearer: BearerToken) -> Result<HttpResponse, ApiError> {
             issuer_name: &token.issuer_name,
             project_id: &token.project_id,
             exp: token.expires_at.map(|at| at.rfc3339()),
+            label_selector: token.label_selector.as_ref().map(LabelSelector::as_str),
         },
     )
 }
@@ -150,15 +157,23 @@ pub async fn delete(
 /// A token as the API lists it; uses noted in memory and not yet written are newer than the database's.
 fn token_info(tokens: &TokenStore, record: TokenRecord) -> TokenInfo {
     let noted = tokens.unwritten_use(&record.id).map(|(at, _)| at);
-    TokenInfo {
-        token_type: record.role.into(),
-        created_at: record.created_at.rfc3339(),
-        exp: record.expires_at.map(|at| at.rfc3339()),
-        last_used_at: record.last_used_at.max(noted).map(|at| at.rfc3339()),
-        id: record.id,
-        name: record.name,
-        issuer_name: record.issuer_name,
-        description: record.description,
+    TokenInfo::new(record, noted)
+}
+
+impl TokenInfo {
+    /// The API's view of `record`, whose last use may be newer in memory (`noted`) than in the database.
+    pub fn new(record: TokenRecord, noted: Option<Timestamp>) -> Self {
+        TokenInfo {
+            token_type: record.role.into(),
+            created_at: record.created_at.rfc3339(),
+            exp: record.expires_at.map(|at| at.rfc3339()),
+            last_used_at: record.last_used_at.max(noted).map(|at| at.rfc3339()),
+            id: record.id,
+            name: record.name,
+            issuer_name: record.issuer_name,
+            description: record.description,
+            label_selector: record.label_selector.map(|s| s.as_str().to_owned()),
+        }
     }
 }
 

@@ -7,7 +7,7 @@
 //! before a deletion can never be cached after it.
 
 use crate::db::tokens::TokenRecord;
-use crate::domain::{Digest, Timestamp, TokenRole};
+use crate::domain::{Digest, LabelSelector, Timestamp, TokenRole};
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
@@ -34,6 +34,7 @@ pub struct VerifiedToken {
     pub issuer_name: String,
     pub created_by_account_id: Option<String>,
     pub expires_at: Option<Timestamp>,
+    pub label_selector: Option<LabelSelector>,
 }
 
 impl VerifiedToken {
@@ -52,6 +53,7 @@ impl From<&TokenRecord> for VerifiedToken {
             issuer_name: record.issuer_name.clone(),
             created_by_account_id: record.created_by_account_id.clone(),
             expires_at: record.expires_at,
+            label_selector: record.label_selector.clone(),
         }
     }
 }

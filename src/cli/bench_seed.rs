@@ -91,6 +91,7 @@ pub fn run(db: &Database, args: &BenchSeedArgs) -> anyhow::Result<String> {
             db.write(|tx| -> Result<(), AppError> {
                 for i in made..end {
                     let spec = NewTokenSpec {
+                        label_selector: None,
                         project_id: id.clone(),
                         name: TokenName::parse(&format!("{project}-{i:06}"))
                             .map_err(|e| AppError::Internal(e.into()))?,

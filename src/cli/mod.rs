@@ -1,18 +1,21 @@
 //! The command line: `serve` (default) and the admin commands of SPEC §8. Results go to stdout, everything else to stderr.
 
 mod bench_seed;
+pub mod output;
+pub mod tokens;
 
 use crate::clock::{SharedClock, SystemClock};
 use crate::config::Settings;
 use crate::db::Database;
-use crate::domain::{
-    Authority, Description, Email, MemberRole, ProjectName, TokenName, TokenRole, Ttl,
-};
+use crate::domain::{Email, MemberRole, ProjectName, Timestamp};
 use crate::error::AppError;
-use crate::service::{Accounts, Actor, NewTokenSpec, Projects, TokenStore};
+use crate::service::accounts::NewPassword;
+use crate::service::{Accounts, Actor, Projects};
 use anyhow::{anyhow, bail, Context};
 use clap::{Parser, Subcommand};
+use output::{Columns, Format};
 use secrecy::SecretString;
+use serde::Serialize;
 use std::io::BufRead;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -71,6 +74,14 @@ pub enum UserCommand {
         #[arg(long, required = true)]
         password_stdin: bool,
     },
+    /// Set an account's password (12 to 128 characters) from standard input; ends its sessions.
+    SetPassword {
+        #[arg(long)]
+        email: String,
+        /// Read the password from one line of standard input.
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -81,6 +92,11 @@ pub enum ProjectCommand {
         name: String,
         #[arg(long)]
         owner: String,
+    },
+    /// List every project with its numbers of members and active tokens.
+    List {
+        #[arg(short = 'o', long = "output", value_enum, default_value_t)]
+        output: Format,
     },
 }
 
@@ -95,6 +111,22 @@ pub enum MemberCommand {
         email: String,
         #[arg(long, value_parser = ["owner", "admin", "member", "viewer"])]
         role: String,
+    },
+    /// List a project's members, owners first.
+    List {
+        /// Project id or name.
+        #[arg(long)]
+        project: String,
+        #[arg(short = 'o', long = "output", value_enum, default_value_t)]
+        output: Format,
+    },
+    /// Remove an account from a project; the tokens it created stay.
+    Remove {
+        /// Project id or name.
+        #[arg(long)]
+        project: String,
+        #[arg(long)]
+        email: String,
     },
 }
 
@@ -117,6 +149,58 @@ pub enum TokenCommand {
         as_email: Option<String>,
         #[arg(long)]
         description: Option<String>,
+        /// Fix the token to the jobs carrying this label, NAME=VALUE (it cannot change later).
+        #[arg(long)]
+        label_selector: Option<String>,
+        /// table: the value alone; json/yaml: the value with the token, as the API's exchange answers.
+        #[arg(short = 'o', long = "output", value_enum, default_value_t)]
+        output: Format,
+    },
+    /// List a project's active tokens, newest first, or with --deleted its deleted ones.
+    List {
+        /// Project id or name.
+        #[arg(long)]
+        project: String,
+        #[arg(long)]
+        deleted: bool,
+        #[arg(short = 'o', long = "output", value_enum, default_value_t)]
+        output: Format,
+    },
+    /// Every field of one or more tokens (deleted ones too); never a value.
+    Describe {
+        #[arg(required = true, value_name = "ID")]
+        ids: Vec<String>,
+        #[arg(short = 'o', long = "output", value_enum, default_value_t)]
+        output: Format,
+    },
+    /// Set a token's description (empty removes it); prints the token.
+    Edit {
+        #[arg(value_name = "ID")]
+        id: String,
+        #[arg(long, required = true)]
+        description: String,
+        /// Act as this member (with its rights); default the operator, `cli` in the audit log.
+        #[arg(long = "as")]
+        as_email: Option<String>,
+        #[arg(short = 'o', long = "output", value_enum, default_value_t)]
+        output: Format,
+    },
+    /// Give a token a new value, printed once; the old value stops working.
+    Renew {
+        #[arg(value_name = "ID")]
+        id: String,
+        #[arg(long = "as")]
+        as_email: Option<String>,
+        #[arg(short = 'o', long = "output", value_enum, default_value_t)]
+        output: Format,
+    },
+    /// Delete a token: its value fails on its next use.
+    #[command(visible_alias = "revoke")]
+    Delete {
+        #[arg(value_name = "ID")]
+        id: String,
+        #[arg(long = "as")]
+        as_email: Option<String>,
     },
 }
 
@@ -148,49 +232,109 @@ fn admin(settings: &Settings, command: Command) -> anyhow::Result<()> {
     let db = Database::open(&settings.location(), 2)?;
     let out = match command {
         Command::Serve => unreachable!("handled by run"),
-        Command::BenchSeed(args) => bench_seed::run(&db, &args)?,
-        Command::User {
-            command: UserCommand::Create { email, name, .. },
-        } => {
-            let password = read_password()?;
-            create_user(&db, &email, name.as_deref(), &password)?
-        }
-        Command::Project {
-            command: ProjectCommand::Create { name, owner },
-        } => create_project(&db, &name, &owner)?,
-        Command::Member {
-            command:
-                MemberCommand::Add {
-                    project,
-                    email,
-                    role,
-                },
-        } => add_member(&db, &project, &email, &role)?,
-        Command::Token {
-            command:
-                TokenCommand::Create {
-                    project,
-                    name,
-                    role,
-                    expires_in,
-                    as_email,
-                    description,
-                },
-        } => create_token(
-            &db,
-            &project,
-            &name,
-            &role,
-            expires_in.as_deref(),
-            as_email.as_deref(),
-            description.as_deref(),
-        )?,
+        Command::BenchSeed(args) => Some(bench_seed::run(&db, &args)?),
+        Command::User { command } => user(&db, command)?,
+        Command::Project { command } => project(&db, command)?,
+        Command::Member { command } => member(&db, command)?,
+        Command::Token { command } => token(&db, command)?,
     };
-    println!("{out}");
+    if let Some(out) = out.filter(|out| !out.is_empty()) {
+        println!("{out}");
+    }
     Ok(())
 }
 
-fn clock() -> SharedClock {
+fn user(db: &Database, command: UserCommand) -> anyhow::Result<Option<String>> {
+    match command {
+        UserCommand::Create { email, name, .. } => {
+            let password = read_password()?;
+            create_user(db, &email, name.as_deref(), &password).map(Some)
+        }
+        UserCommand::SetPassword { email, .. } => {
+            let password = read_password()?;
+            set_password(db, &email, password)?;
+            Ok(None)
+        }
+    }
+}
+
+fn project(db: &Database, command: ProjectCommand) -> anyhow::Result<Option<String>> {
+    match command {
+        ProjectCommand::Create { name, owner } => create_project(db, &name, &owner).map(Some),
+        ProjectCommand::List { output } => list_projects(db, output).map(Some),
+    }
+}
+
+fn member(db: &Database, command: MemberCommand) -> anyhow::Result<Option<String>> {
+    match command {
+        MemberCommand::Add {
+            project,
+            email,
+            role,
+        } => add_member(db, &project, &email, &role).map(Some),
+        MemberCommand::List { project, output } => list_members(db, &project, output).map(Some),
+        MemberCommand::Remove { project, email } => {
+            remove_member(db, &project, &email)?;
+            Ok(None)
+        }
+    }
+}
+
+fn token(db: &Database, command: TokenCommand) -> anyhow::Result<Option<String>> {
+    Ok(match command {
+        TokenCommand::Create {
+            project,
+            name,
+            role,
+            expires_in,
+            as_email,
+            description,
+            label_selector,
+            output,
+        } => Some(tokens::create(
+            db,
+            &tokens::CreateArgs {
+                project: &project,
+                name: &name,
+                role: &role,
+                expires_in: expires_in.as_deref(),
+                as_email: as_email.as_deref(),
+                description: description.as_deref(),
+                label_selector: label_selector.as_deref(),
+                format: output,
+            },
+        )?),
+        TokenCommand::List {
+            project,
+            deleted,
+            output,
+        } => Some(tokens::list(db, &project, deleted, output)?),
+        TokenCommand::Describe { ids, output } => Some(tokens::describe(db, &ids, output)?),
+        TokenCommand::Edit {
+            id,
+            description,
+            as_email,
+            output,
+        } => Some(tokens::edit(
+            db,
+            &id,
+            &description,
+            as_email.as_deref(),
+            output,
+        )?),
+        TokenCommand::Renew {
+            id,
+            as_email,
+            output,
+        } => Some(tokens::renew(db, &id, as_email.as_deref(), output)?),
+        TokenCommand::Delete { id, as_email } => {
+            tokens::delete(db, &id, as_email.as_deref())?;
+            None
+        }
+    })
+}
+
+pub(crate) fn clock() -> SharedClock {
     Arc::new(SystemClock)
 }
 
@@ -226,7 +370,10 @@ pub fn create_user(
 }
 
 /// The account with `email`, for a flag's message when there is none.
-fn find_account(projects: &Projects, email: &str) -> anyhow::Result<crate::db::accounts::Account> {
+pub(crate) fn find_account(
+    projects: &Projects,
+    email: &str,
+) -> anyhow::Result<crate::db::accounts::Account> {
     let email = Email::parse(email).map_err(|e| anyhow!("{e}"))?;
     projects.account(&email).map_err(|e| match e {
         AppError::NotFound => anyhow!("no account with email {email}"),
@@ -234,7 +381,10 @@ fn find_account(projects: &Projects, email: &str) -> anyhow::Result<crate::db::a
     })
 }
 
-fn find_project(projects: &Projects, key: &str) -> anyhow::Result<crate::db::projects::Project> {
+pub(crate) fn find_project(
+    projects: &Projects,
+    key: &str,
+) -> anyhow::Result<crate::db::projects::Project> {
     projects.find(key).map_err(|e| match e {
         AppError::NotFound => anyhow!("no project with id or name {key:?}"),
         other => anyhow!(other),
@@ -278,6 +428,7 @@ pub fn add_member(db: &Database, project: &str, email: &str, role: &str) -> anyh
     ))
 }
 
+/// `token create` without a label selector, printing the value (kept for the tests of SPEC §8's form).
 pub fn create_token(
     db: &Database,
     project: &str,
@@ -287,60 +438,147 @@ pub fn create_token(
     as_email: Option<&str>,
     description: Option<&str>,
 ) -> anyhow::Result<String> {
-    let role: TokenRole = role.parse().map_err(|e| anyhow!("--role: {e}"))?;
-    let name = TokenName::parse(name).map_err(|e| anyhow!("--name: {e}"))?;
-    let description =
-        Description::parse(description.unwrap_or("")).map_err(|e| anyhow!("--description: {e}"))?;
-    let lifetime = expires_in
-        .map(|s| {
-            Ttl::parse(s, crate::domain::duration::MAX_REFRESH_TTL)
-                .map_err(|e| anyhow!("--expires-in {e}"))
+    tokens::create(
+        db,
+        &tokens::CreateArgs {
+            project,
+            name,
+            role,
+            expires_in,
+            as_email,
+            description,
+            label_selector: None,
+            format: Format::Table,
+        },
+    )
+}
+
+/// `user set-password`: the console's password rule, every session of the account ended.
+pub fn set_password(db: &Database, email: &str, password: SecretString) -> anyhow::Result<()> {
+    let email = Email::parse(email).map_err(|e| anyhow!("--email: {e}"))?;
+    let new =
+        NewPassword::parse(password.clone(), &password).map_err(|e| anyhow!("{}", e.message()))?;
+    let accounts = Accounts::open(db.clone(), clock())?;
+    accounts
+        .set_password(&email, new, "cli")
+        .map_err(|e| match e {
+            AppError::NotFound => anyhow!("--email: no account with email {email}"),
+            other => anyhow!(other),
+        })?;
+    eprintln!("Changed the password of {email}; its sessions have ended.");
+    Ok(())
+}
+
+fn rfc3339<S: serde::Serializer>(at: &Timestamp, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&at.rfc3339())
+}
+
+/// A project as `project list` prints it.
+#[derive(Serialize)]
+struct ProjectView {
+    id: String,
+    name: String,
+    #[serde(serialize_with = "rfc3339")]
+    created_at: Timestamp,
+    members: i64,
+    active_tokens: i64,
+}
+
+impl Columns for ProjectView {
+    const HEADER: &'static [&'static str] = &["ID", "NAME", "CREATED", "MEMBERS", "ACTIVE TOKENS"];
+    fn row(&self) -> Vec<String> {
+        vec![
+            self.id.clone(),
+            self.name.clone(),
+            output::when(Some(self.created_at), "—"),
+            self.members.to_string(),
+            self.active_tokens.to_string(),
+        ]
+    }
+}
+
+pub fn list_projects(db: &Database, format: Format) -> anyhow::Result<String> {
+    let projects = Projects::new(db.clone(), clock());
+    let rows: Vec<ProjectView> = projects
+        .all()?
+        .into_iter()
+        .map(|(project, members, active_tokens)| ProjectView {
+            id: project.id,
+            name: project.name,
+            created_at: project.created_at,
+            members,
+            active_tokens,
         })
-        .transpose()?;
+        .collect();
+    output::list(format, &rows)
+}
+
+/// A member as `member list` prints it.
+#[derive(Serialize)]
+struct MemberView {
+    account_id: String,
+    email: String,
+    name: String,
+    role: &'static str,
+    #[serde(serialize_with = "rfc3339")]
+    added_at: Timestamp,
+    /// Active tokens of the project this member created.
+    active_tokens: i64,
+}
+
+impl Columns for MemberView {
+    const HEADER: &'static [&'static str] = &["EMAIL", "NAME", "ROLE", "ADDED", "ACTIVE TOKENS"];
+    fn row(&self) -> Vec<String> {
+        vec![
+            self.email.clone(),
+            self.name.clone(),
+            self.role.to_owned(),
+            output::when(Some(self.added_at), "—"),
+            self.active_tokens.to_string(),
+        ]
+    }
+}
+
+pub fn list_members(db: &Database, project: &str, format: Format) -> anyhow::Result<String> {
     let projects = Projects::new(db.clone(), clock());
     let project = find_project(&projects, project)?;
-    let actor = match as_email {
-        Some(email) => {
-            let account = find_account(&projects, email).context("--as")?;
-            let member = projects.role_of(&project.id, &account)?.ok_or_else(|| {
-                anyhow!(
-                    "--as: {} is not a member of project {}",
-                    account.email,
-                    project.name
-                )
-            })?;
-            Actor::member(&account.id, &account.email, member, None)
-        }
-        None => projects
-            .first_owner(&project.id)?
-            .ok_or_else(|| anyhow!("project {} has no owner; pass --as", project.name))?,
-    };
-    if !actor.authority.may_create(role) {
-        let Authority::Member(member) = actor.authority else {
-            unreachable!("the command line acts as a member")
-        };
-        bail!(
-            "--as: a {member} of the project may not create {} token",
-            match role {
-                TokenRole::User => "a User",
-                TokenRole::Admin => "an Administrator",
-            }
-        );
-    }
-    let spec = NewTokenSpec {
-        project_id: project.id.clone(),
-        name,
-        role,
-        description,
-        lifetime,
-    };
-    let tokens = TokenStore::new(db.clone(), clock());
-    let (secret, _) = tokens.create(&spec, &actor).map_err(|e| match e {
-        AppError::Conflict { .. } => anyhow!(
-            "--name: an active token of this project is already named {:?}",
-            spec.name.as_str()
-        ),
-        other => anyhow!(other),
-    })?;
-    Ok(secret.expose().to_owned())
+    let rows: Vec<MemberView> = projects
+        .members(&project.id)?
+        .into_iter()
+        .map(|member| MemberView {
+            account_id: member.row.account_id,
+            email: member.row.email,
+            name: member.row.display_name,
+            role: member.row.role.as_str(),
+            added_at: member.row.added_at,
+            active_tokens: member.active_tokens,
+        })
+        .collect();
+    output::list(format, &rows)
+}
+
+pub fn remove_member(db: &Database, project: &str, email: &str) -> anyhow::Result<()> {
+    let projects = Projects::new(db.clone(), clock());
+    let project = find_project(&projects, project)?;
+    let account = find_account(&projects, email).context("--email")?;
+    projects
+        .remove_member(&project.id, &account.id, &Actor::operator())
+        .map_err(|e| match e {
+            AppError::NotFound => anyhow!(
+                "--email: {} is not a member of project {}",
+                account.email,
+                project.name
+            ),
+            AppError::LastOwner => anyhow!(
+                "{} is the last owner of project {}; add another owner first",
+                account.email,
+                project.name
+            ),
+            other => anyhow!(other),
+        })?;
+    eprintln!(
+        "Removed {} from project {}; the tokens it created stay.",
+        account.email, project.name
+    );
+    Ok(())
 }

@@ -31,6 +31,36 @@ pub fn insert(conn: &mut Conn, id: &str, name: &str, now: Timestamp) -> QueryRes
         .map(drop)
 }
 
+/// Every project by name, each with its number of members and of active tokens.
+pub fn all_with_counts(conn: &mut Conn) -> QueryResult<Vec<(Project, i64, i64)>> {
+    use crate::db::schema::active_token_counts as c;
+    let projects: Vec<Project> = projects::table
+        .order((projects::name.asc(), projects::id.asc()))
+        .select(Project::as_select())
+        .load(conn)?;
+    let members: std::collections::HashMap<String, i64> = memberships::table
+        .group_by(memberships::project_id)
+        .select((memberships::project_id, diesel::dsl::count_star()))
+        .load(conn)?
+        .into_iter()
+        .collect();
+    let tokens: std::collections::HashMap<String, i64> = c::table
+        .select((c::project_id, c::active))
+        .load(conn)?
+        .into_iter()
+        .collect();
+    Ok(projects
+        .into_iter()
+        .map(|p| {
+            let counts = (
+                members.get(&p.id).copied().unwrap_or(0),
+                tokens.get(&p.id).copied().unwrap_or(0),
+            );
+            (p, counts.0, counts.1)
+        })
+        .collect())
+}
+
 /// Finds a project by id, or else by name (the CLI accepts either).
 pub fn find_by_id_or_name(conn: &mut Conn, key: &str) -> QueryResult<Option<Project>> {
     projects::table

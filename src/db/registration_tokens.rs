@@ -2,7 +2,7 @@
 
 use crate::db::schema::registration_tokens as r;
 use crate::db::Conn;
-use crate::domain::{Digest, Timestamp, TokenRole, Ttl};
+use crate::domain::{Digest, LabelSelector, Timestamp, TokenRole, Ttl};
 use diesel::prelude::*;
 
 /// Everything about a registration token but its digest.
@@ -23,6 +23,8 @@ pub struct RegistrationRecord {
     pub issuer_name: String,
     pub used_at: Option<Timestamp>,
     pub used_token_id: Option<String>,
+    /// The selector the exchanged access token gets (SPEC §13).
+    pub label_selector: Option<LabelSelector>,
 }
 
 #[derive(Debug, Insertable)]
@@ -40,6 +42,7 @@ pub struct NewRegistration<'a> {
     pub created_by_token_id: Option<&'a str>,
     pub issuer_account_id: Option<&'a str>,
     pub issuer_name: &'a str,
+    pub label_selector: Option<&'a LabelSelector>,
 }
 
 pub fn insert(conn: &mut Conn, new: &NewRegistration<'_>) -> QueryResult<()> {

@@ -47,6 +47,7 @@ diesel::table! {
         deleted_at -> Nullable<BigInt>,
         deleted_by -> Nullable<Text>,
         deleted_via -> Nullable<Text>,
+        label_selector -> Nullable<Text>,
     }
 }
 
@@ -65,6 +66,7 @@ diesel::table! {
         issuer_name -> Text,
         used_at -> Nullable<BigInt>,
         used_token_id -> Nullable<Text>,
+        label_selector -> Nullable<Text>,
     }
 }
 

@@ -3,7 +3,7 @@
 use crate::db::pool::MultiBackend;
 use crate::db::schema::access_tokens as t;
 use crate::db::Conn;
-use crate::domain::{DeletedVia, Digest, Timestamp, TokenRole, Ttl};
+use crate::domain::{DeletedVia, Digest, LabelSelector, Timestamp, TokenRole, Ttl};
 use diesel::connection::DefaultLoadingMode;
 use diesel::prelude::*;
 
@@ -29,6 +29,8 @@ pub struct TokenRecord {
     pub deleted_at: Option<Timestamp>,
     pub deleted_by: Option<String>,
     pub deleted_via: Option<DeletedVia>,
+    /// The jobs it is fixed to (SPEC §13); `None`: unscoped. Fixed at creation, kept by renewal.
+    pub label_selector: Option<LabelSelector>,
 }
 
 impl TokenRecord {
@@ -66,6 +68,7 @@ pub struct NewToken<'a> {
     pub expires_at: Option<Timestamp>,
     #[diesel(column_name = lifetime_secs)]
     pub lifetime: Option<Ttl>,
+    pub label_selector: Option<&'a LabelSelector>,
 }
 
 /// Inserts a token; a unique violation means the name is taken among active tokens
@@ -138,6 +141,16 @@ pub fn all_active(conn: &mut Conn, project_id: &str) -> QueryResult<Vec<TokenRec
         .load(conn)
 }
 
+/// Every deleted token of the project, most recently deleted first (the command line's list).
+pub fn all_deleted(conn: &mut Conn, project_id: &str) -> QueryResult<Vec<TokenRecord>> {
+    t::table
+        .filter(t::project_id.eq(project_id))
+        .filter(t::deleted_at.is_not_null())
+        .order((t::deleted_at.desc(), t::id.desc()))
+        .select(TokenRecord::as_select())
+        .load(conn)
+}
+
 /// One page of the project's deleted tokens, most recently deleted first.
 pub fn list_deleted(
     conn: &mut Conn,
@@ -187,6 +200,15 @@ pub fn find_active(
     key: &TokenKey,
 ) -> QueryResult<Option<TokenRecord>> {
     active_with_key(project_id, key)
+        .select(TokenRecord::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The token with this id, active or deleted, in whichever project (the command line names tokens by id).
+pub fn find_by_id(conn: &mut Conn, id: &str) -> QueryResult<Option<TokenRecord>> {
+    t::table
+        .find(id)
         .select(TokenRecord::as_select())
         .first(conn)
         .optional()

@@ -2,7 +2,7 @@
 //! blobs, instants as Unix milliseconds, lifetimes as whole seconds. A stored value the domain does not know
 //! is a read error, never a silent fall-back.
 
-use crate::domain::{DeletedVia, Digest, MemberRole, Timestamp, TokenRole, Ttl};
+use crate::domain::{DeletedVia, Digest, LabelSelector, MemberRole, Timestamp, TokenRole, Ttl};
 use diesel::backend::Backend;
 use diesel::deserialize::{self, FromSql};
 use diesel::serialize::{self, Output, ToSql};
@@ -76,6 +76,26 @@ macro_rules! stored_as_text {
 }
 
 stored_as_text!(TokenRole, MemberRole, DeletedVia);
+
+impl<DB: Backend> ToSql<Text, DB> for LabelSelector
+where
+    str: ToSql<Text, DB>,
+{
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, DB>) -> serialize::Result {
+        self.as_str().to_sql(out)
+    }
+}
+
+/// A stored selector is checked again: one the rule refuses is a read error, never a wider scope.
+impl<DB: Backend> FromSql<Text, DB> for LabelSelector
+where
+    String: FromSql<Text, DB>,
+{
+    fn from_sql(bytes: DB::RawValue<'_>) -> deserialize::Result<Self> {
+        let text = String::from_sql(bytes)?;
+        LabelSelector::parse(&text).map_err(|_| unknown("label selector", &text))
+    }
+}
 
 impl<DB: Backend> ToSql<Binary, DB> for Digest
 where

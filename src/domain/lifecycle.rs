@@ -5,23 +5,31 @@ use diesel::deserialize::FromSqlRow;
 use diesel::expression::AsExpression;
 use diesel::sql_types::Text;
 
-/// How a token came to be deleted, shown in the deleted-tokens list (stored as `console`, `api`,
+/// How a token came to be deleted, shown in the deleted-tokens list (stored as `console`, `api`, `cli`,
 /// `leak report`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, AsExpression, FromSqlRow)]
 #[diesel(sql_type = Text)]
 pub enum DeletedVia {
     Console,
     Api,
+    /// The admin command line (SPEC §13).
+    Cli,
     LeakReport,
 }
 
 impl DeletedVia {
-    pub const ALL: [DeletedVia; 3] = [DeletedVia::Console, DeletedVia::Api, DeletedVia::LeakReport];
+    pub const ALL: [DeletedVia; 4] = [
+        DeletedVia::Console,
+        DeletedVia::Api,
+        DeletedVia::Cli,
+        DeletedVia::LeakReport,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             DeletedVia::Console => "console",
             DeletedVia::Api => "api",
+            DeletedVia::Cli => "cli",
             DeletedVia::LeakReport => "leak report",
         }
     }

@@ -3,6 +3,7 @@
 //! reads and writes them).
 
 pub mod duration;
+pub mod labels;
 pub mod lifecycle;
 pub mod names;
 pub mod roles;
@@ -10,6 +11,7 @@ pub mod secret;
 pub mod time;
 
 pub use duration::Ttl;
+pub use labels::LabelSelector;
 pub use lifecycle::DeletedVia;
 pub use names::{Description, DisplayName, Email, ProjectName, TokenName};
 pub use roles::{Authority, MemberRole, TokenRole};

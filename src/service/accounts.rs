@@ -362,25 +362,56 @@ impl Accounts {
         let now = self.clock.now();
         crate::service::blocking(self, move |accounts| {
             let ip = ip.to_string();
-            let generation = accounts.db.write(|tx| -> Result<i64, AppError> {
-                let generation = accounts::set_password(tx, &account.id, &hash)?;
-                for access in projects::for_account(tx, &account.id)? {
-                    let event = NewAuditEvent {
-                        project_id: Some(&access.project.id),
-                        account_id: Some(&account.id),
-                        event: event::ACCOUNT_PASSWORD_CHANGED,
-                        actor: &account.email,
-                        client_ip: Some(&ip),
-                        created_at: now,
-                        ..NewAuditEvent::default()
-                    };
-                    audit::record(tx, &event)?;
-                }
-                Ok(generation)
-            })?;
+            let generation =
+                accounts.store_password(&account, &hash, &account.email, Some(&ip), now)?;
             Ok(PasswordChange::Changed { generation })
         })
         .await
+    }
+
+    /// Sets the password of the account with `email` without knowing the current one (the admin command
+    /// line, SPEC §13: `actor` is `cli`). As a change from the Account page, it ends every session of the
+    /// account and records `account.password_changed` in each of its projects. `NotFound`: no such
+    /// account. Blocking (argon2).
+    pub fn set_password(
+        &self,
+        email: &Email,
+        new: NewPassword,
+        actor: &str,
+    ) -> Result<(), AppError> {
+        let account = accounts::find_by_email(&mut *self.db.conn()?, email.as_str())?
+            .ok_or(AppError::NotFound)?;
+        let hash = password::hash(&new.0)?;
+        self.store_password(&account, &hash, actor, None, self.clock.now())
+            .map(drop)
+    }
+
+    /// Stores `hash` as the account's password, moving it to its next session generation (returned), and
+    /// records the change in each of its projects.
+    fn store_password(
+        &self,
+        account: &accounts::Account,
+        hash: &str,
+        actor: &str,
+        ip: Option<&str>,
+        now: Timestamp,
+    ) -> Result<i64, AppError> {
+        self.db.write(|tx| -> Result<i64, AppError> {
+            let generation = accounts::set_password(tx, &account.id, hash)?;
+            for access in projects::for_account(tx, &account.id)? {
+                let event = NewAuditEvent {
+                    project_id: Some(&access.project.id),
+                    account_id: Some(&account.id),
+                    event: event::ACCOUNT_PASSWORD_CHANGED,
+                    actor,
+                    client_ip: ip,
+                    created_at: now,
+                    ..NewAuditEvent::default()
+                };
+                audit::record(tx, &event)?;
+            }
+            Ok(generation)
+        })
     }
 
     /// Creates an account and returns its id; `Conflict` on `email` when one has that email. Blocking

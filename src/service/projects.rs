@@ -123,6 +123,11 @@ impl Projects {
         Ok((project, account))
     }
 
+    /// Every project by name, with its numbers of members and active tokens (the command line's list).
+    pub fn all(&self) -> Result<Vec<(Project, i64, i64)>, AppError> {
+        Ok(projects::all_with_counts(&mut *self.db.conn()?)?)
+    }
+
     /// The project's members (owners first), each with how many active tokens they created.
     pub fn members(&self, project_id: &str) -> Result<Vec<Member>, AppError> {
         let mut conn = self.db.conn()?;

@@ -6,7 +6,8 @@ use crate::db::audit::event;
 use crate::db::tokens::TokenRecord;
 use crate::db::{registration_tokens, tokens};
 use crate::domain::{
-    Authority, Description, Digest, SecretKind, SecretValue, Timestamp, TokenName, TokenRole, Ttl,
+    Authority, Description, Digest, LabelSelector, SecretKind, SecretValue, Timestamp, TokenName,
+    TokenRole, Ttl,
 };
 use crate::error::AppError;
 use crate::service::tokens::{insert, record};
@@ -21,6 +22,8 @@ pub struct RegistrationSpec {
     pub access_ttl: Ttl,
     /// Lifetime of the access token it makes; `None`: never expires.
     pub refresh_ttl: Option<Ttl>,
+    /// The selector the access token it makes gets (SPEC §13); `None`: unscoped.
+    pub label_selector: Option<LabelSelector>,
 }
 
 impl TokenStore {
@@ -59,6 +62,7 @@ impl TokenStore {
                     created_by_token_id: Some(&issuer.id),
                     issuer_account_id: issuer.created_by_account_id.as_deref(),
                     issuer_name: &issuer.issuer_name,
+                    label_selector: spec.label_selector.as_ref(),
                 },
             )?;
             let detail = Some(spec.token_type.as_str());
@@ -98,6 +102,7 @@ impl TokenStore {
                 role: registration.token_type,
                 description: Description::none(),
                 lifetime: registration.refresh_ttl,
+                label_selector: registration.label_selector.clone(),
             };
             // The program that exchanged is known only by the name it receives; the registration was
             // authorised when it was made.

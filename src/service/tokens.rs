@@ -12,7 +12,8 @@ use crate::db::tokens::{self, NewToken, TokenRecord};
 use crate::db::{self, registration_tokens, Conn, Database};
 use crate::domain::lifecycle::renewed_expiry;
 use crate::domain::{
-    DeletedVia, Description, Digest, SecretKind, SecretValue, Timestamp, TokenName, TokenRole, Ttl,
+    DeletedVia, Description, Digest, LabelSelector, SecretKind, SecretValue, Timestamp, TokenName,
+    TokenRole, Ttl,
 };
 use crate::error::AppError;
 use crate::service::verifier::Verifier;
@@ -30,6 +31,8 @@ pub struct NewTokenSpec {
     pub description: Description,
     /// `None` never expires.
     pub lifetime: Option<Ttl>,
+    /// The jobs it is fixed to (SPEC §13); `None`: unscoped.
+    pub label_selector: Option<LabelSelector>,
 }
 
 pub struct TokenStore {
@@ -178,6 +181,11 @@ impl TokenStore {
         )
     }
 
+    /// The token with this id in any project, deleted ones included (the command line's `ID`).
+    pub fn find_by_id(&self, id: &str) -> Result<TokenRecord, AppError> {
+        tokens::find_by_id(&mut *self.db.conn()?, id)?.ok_or(AppError::NotFound)
+    }
+
     /// The project's active token with this id, if `actor` may delete, renew or describe it (SPEC §4);
     /// `Forbidden` otherwise.
     pub fn manageable(
@@ -231,6 +239,11 @@ impl TokenStore {
     /// Every active token of the project, newest first (the API's list).
     pub fn all_active(&self, project_id: &str) -> Result<Vec<TokenRecord>, AppError> {
         Ok(tokens::all_active(&mut *self.db.conn()?, project_id)?)
+    }
+
+    /// Every deleted token of the project, most recently deleted first.
+    pub fn all_deleted(&self, project_id: &str) -> Result<Vec<TokenRecord>, AppError> {
+        Ok(tokens::all_deleted(&mut *self.db.conn()?, project_id)?)
     }
 
     // ---------- Changing ----------
@@ -432,6 +445,7 @@ pub(crate) fn insert(
             issuer_name: &actor.issuer_email,
             expires_at: spec.lifetime.map(|ttl| now.after(ttl)),
             lifetime: spec.lifetime,
+            label_selector: spec.label_selector.as_ref(),
         },
     )
     .map_err(|e| match db::is_unique_violation(&e) {
@@ -467,7 +481,7 @@ fn soft_delete(
     registration_tokens::delete_unused_issued_by(tx, &token.id, now)?;
     let event = match via {
         DeletedVia::LeakReport => event::TOKEN_LEAK_REVOKED,
-        DeletedVia::Console | DeletedVia::Api => event::TOKEN_DELETED,
+        DeletedVia::Console | DeletedVia::Api | DeletedVia::Cli => event::TOKEN_DELETED,
     };
     let detail = Some(via.as_str());
     record(

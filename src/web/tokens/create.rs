@@ -3,7 +3,7 @@
 
 use crate::db::projects::ProjectAccess;
 use crate::db::tokens::TokenRecord;
-use crate::domain::{Description, SecretValue, Timestamp, TokenName, TokenRole};
+use crate::domain::{Description, LabelSelector, SecretValue, Timestamp, TokenName, TokenRole};
 use crate::error::AppError;
 use crate::service::{self, NewTokenSpec, PageNumber};
 use crate::state::AppState;
@@ -35,6 +35,8 @@ pub struct CreateForm {
     pub expires_on: String,
     #[serde(default)]
     pub description: String,
+    #[serde(default)]
+    pub label_selector: String,
     pub csrf_token: Option<String>,
 }
 
@@ -46,6 +48,7 @@ pub struct FormErrors {
     pub expiration: Option<String>,
     pub expires_on: Option<String>,
     pub description: Option<String>,
+    pub label_selector: Option<String>,
 }
 
 impl FormErrors {
@@ -61,6 +64,7 @@ impl FormErrors {
             ("expiration", &self.expiration),
             ("expires_on", &self.expires_on),
             ("description", &self.description),
+            ("label_selector", &self.label_selector),
         ]
         .into_iter()
         .find(|(_, e)| e.is_some())
@@ -80,6 +84,7 @@ pub struct FormView {
     pub expiration: String,
     pub expires_on: String,
     pub description: String,
+    pub label_selector: String,
     pub errors: FormErrors,
     pub min_date: String,
     pub max_date: String,
@@ -115,6 +120,7 @@ impl FormView {
             },
             expires_on: values.expires_on,
             description: values.description,
+            label_selector: values.label_selector,
             errors,
             min_date: min.format("%Y-%m-%d").to_string(),
             max_date: max.format("%Y-%m-%d").to_string(),
@@ -324,6 +330,9 @@ pub async fn create(
     let description = Description::parse(&form.description)
         .map_err(|e| errors.description = Some(e.to_string()))
         .ok();
+    let label_selector = LabelSelector::parse_optional(&form.label_selector)
+        .map_err(|e| errors.label_selector = Some(e.to_string()))
+        .ok();
 
     let project_id = page.id().to_owned();
     let actor = page.actor(&req);
@@ -334,8 +343,8 @@ pub async fn create(
                 errors.name = Some(DUPLICATE_NAME.into());
             }
         }
-        let (Some(name), Some(role), Some(description), false) =
-            (name, role, description, errors.any())
+        let (Some(name), Some(role), Some(description), Some(label_selector), false) =
+            (name, role, description, label_selector, errors.any())
         else {
             return Ok(CreateOutcome::Invalid(errors));
         };
@@ -345,6 +354,7 @@ pub async fn create(
             role,
             description,
             lifetime,
+            label_selector,
         };
         match tokens.create(&spec, &actor) {
             Ok((secret, record)) => Ok(CreateOutcome::Created {

@@ -3,7 +3,7 @@
 use crate::auth::last_used::recent_ips;
 use crate::db::projects::ProjectAccess;
 use crate::db::tokens::TokenRecord;
-use crate::domain::{Authority, MemberRole, Timestamp, TokenRole};
+use crate::domain::{Authority, LabelSelector, MemberRole, Timestamp, TokenRole};
 use crate::service::{self, TokenStore};
 use crate::state::AppState;
 use crate::web::error::HtmlError;
@@ -21,6 +21,8 @@ pub struct TokenRow {
     project_id: String,
     pub name: String,
     pub description: Option<String>,
+    /// The jobs it is fixed to (SPEC §13), shown as a chip under the name.
+    pub label_selector: Option<LabelSelector>,
     pub role_label: &'static str,
     pub is_admin: bool,
     pub created: Moment,
@@ -57,6 +59,7 @@ impl TokenRow {
             project_id: token.project_id,
             name: token.name,
             description: token.description,
+            label_selector: token.label_selector,
             created_by: token.issuer_name,
         }
     }
@@ -248,6 +251,7 @@ mod tests {
             deleted_at: None,
             deleted_by: None,
             deleted_via: None,
+            label_selector: None,
         }
     }
 

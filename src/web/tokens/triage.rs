@@ -2,7 +2,7 @@
 //! for owners and admins cleaning up after a leak.
 
 use crate::db::tokens::TokenRecord;
-use crate::domain::{DeletedVia, TokenRole};
+use crate::domain::{DeletedVia, LabelSelector, TokenRole};
 use crate::service::{self, PageNumber};
 use crate::state::AppState;
 use crate::web::error::HtmlError;
@@ -81,6 +81,7 @@ fn wants_deleted(query: &str) -> bool {
 pub struct DeletedRow {
     pub name: String,
     pub description: Option<String>,
+    pub label_selector: Option<LabelSelector>,
     pub role_label: &'static str,
     pub is_admin: bool,
     pub created: Moment,
@@ -102,6 +103,7 @@ impl DeletedRow {
             how: how_deleted(token.deleted_via),
             name: token.name,
             description: token.description,
+            label_selector: token.label_selector,
         }
     }
 }
@@ -111,6 +113,7 @@ fn how_deleted(via: Option<DeletedVia>) -> &'static str {
     match via {
         Some(DeletedVia::Console) => "console",
         Some(DeletedVia::Api) => "API",
+        Some(DeletedVia::Cli) => "command line",
         Some(DeletedVia::LeakReport) => "leak report",
         None => "—",
     }
@@ -311,6 +314,7 @@ mod tests {
     #[test]
     fn how_a_token_was_deleted_in_words() {
         assert_eq!(how_deleted(Some(DeletedVia::Console)), "console");
+        assert_eq!(how_deleted(Some(DeletedVia::Cli)), "command line");
         assert_eq!(how_deleted(Some(DeletedVia::Api)), "API");
         assert_eq!(how_deleted(Some(DeletedVia::LeakReport)), "leak report");
         assert_eq!(how_deleted(None), "—");

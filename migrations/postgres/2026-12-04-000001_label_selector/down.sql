@@ -1,0 +1,2 @@
+ALTER TABLE registration_tokens DROP COLUMN label_selector;
+ALTER TABLE access_tokens DROP COLUMN label_selector;
