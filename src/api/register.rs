@@ -49,9 +49,6 @@ pub struct RegisterTokenResponse {
     pub token_type: TokenType,
     /// When the registration token stops working (RFC 3339, UTC).
     pub expires_at: String,
-    /// The selector the exchanged access token will have; `null`: unscoped.
-    #[schema(required = true, example = "model=base")]
-    pub label_selector: Option<String>,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -74,9 +71,6 @@ pub struct RefreshTokenResponse {
     /// When it stops working (RFC 3339, UTC); `null`: never.
     #[schema(required = true)]
     pub expires_at: Option<String>,
-    /// The jobs it is fixed to (SPEC §13); `null`: unscoped.
-    #[schema(required = true, example = "model=base")]
-    pub label_selector: Option<String>,
 }
 
 impl RefreshTokenResponse {
@@ -86,7 +80,6 @@ impl RefreshTokenResponse {
             refresh_token: secret.expose().to_owned(),
             token_type: token.role.into(),
             expires_at: token.expires_at.map(|at| at.rfc3339()),
-            label_selector: token.label_selector.map(|s| s.as_str().to_owned()),
             id: token.id,
             name: token.name,
         }
@@ -143,7 +136,6 @@ pub async fn create(
     let actor = Actor::token(bearer.token(), client_ip(&req));
     let issuer = bearer.0.clone();
     let client_name = spec.client_name.as_str().to_owned();
-    let label_selector = spec.label_selector.as_ref().map(|s| s.as_str().to_owned());
     let (secret, expires_at) = service::blocking(&state.tokens, move |tokens| {
         tokens.create_registration(&issuer, &spec, &actor)
     })
@@ -155,7 +147,6 @@ pub async fn create(
             client_name,
             token_type: body.token_type,
             expires_at: expires_at.rfc3339(),
-            label_selector,
         },
     )
 }

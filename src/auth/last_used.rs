@@ -297,6 +297,7 @@ mod tests {
                         issuer_name: "x",
                         expires_at: None,
                         lifetime: None,
+                        label_selector: None,
                     },
                 )?;
             }

@@ -192,6 +192,7 @@ mod tests {
             issuer_name: "a@b".into(),
             created_by_account_id: None,
             expires_at: None,
+            label_selector: None,
         })
     }
 

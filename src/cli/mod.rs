@@ -152,7 +152,7 @@ pub enum TokenCommand {
         /// Fix the token to the jobs carrying this label, NAME=VALUE (it cannot change later).
         #[arg(long)]
         label_selector: Option<String>,
-        /// table: the value alone; json/yaml: the value with the token, as the API's exchange answers.
+        /// table: the value alone; json/yaml: the value (`refresh_token`) with the token's fields.
         #[arg(short = 'o', long = "output", value_enum, default_value_t)]
         output: Format,
     },

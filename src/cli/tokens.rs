@@ -1,7 +1,6 @@
 //! `mlp-console token …` (SPEC §8, §13): the console's token actions from a shell, through the same
 //! service calls. A token is named by its id; a value is printed once, on stdout, and nowhere else.
 
-use crate::api::register::RefreshTokenResponse;
 use crate::api::tokens::TokenInfo;
 use crate::cli::output::{self, Columns, Format};
 use crate::cli::{clock, find_account, find_project};
@@ -271,7 +270,7 @@ pub struct CreateArgs<'a> {
     pub format: Format,
 }
 
-/// `token create`: prints the new value once (table), or the API's exchange answer (JSON/YAML).
+/// `token create`: prints the new value once, alone (table) or with the token (JSON/YAML).
 pub fn create(db: &Database, args: &CreateArgs<'_>) -> anyhow::Result<String> {
     let role: TokenRole = args.role.parse().map_err(|e| anyhow!("--role: {e}"))?;
     let name = TokenName::parse(args.name).map_err(|e| anyhow!("--name: {e}"))?;
@@ -326,11 +325,26 @@ pub fn create(db: &Database, args: &CreateArgs<'_>) -> anyhow::Result<String> {
     shown_once(&secret, record, args.format)
 }
 
-/// A value just given to `record`: alone (table), or with the token as the API's exchange answers it.
+/// A value just given to a token, with the token (`token create` and `token renew` with `-o json|yaml`);
+/// the value under the exchange's name for it.
+#[derive(Serialize)]
+struct ShownView<'a> {
+    refresh_token: &'a str,
+    #[serde(flatten)]
+    token: TokenView,
+}
+
+/// A value just given to `record`: alone (table), or with the token (JSON/YAML).
 fn shown_once(secret: &SecretValue, record: TokenRecord, format: Format) -> anyhow::Result<String> {
     match format {
         Format::Table => Ok(secret.expose().to_owned()),
-        _ => output::structured(format, &RefreshTokenResponse::new(secret, record)),
+        _ => output::structured(
+            format,
+            &ShownView {
+                refresh_token: secret.expose(),
+                token: TokenView::new(record),
+            },
+        ),
     }
 }
 

@@ -589,6 +589,7 @@ mod tests {
             role,
             description: Description::none(),
             lifetime: None,
+            label_selector: None,
         }
     }
 
@@ -804,5 +805,40 @@ mod tests {
         // A renewal that arrives afterwards goes through.
         let later = f.tokens.renewal_ticket();
         f.tokens.renew(&f.p, &key, &f.owner, later).unwrap();
+    }
+
+    #[test]
+    fn a_label_selector_is_kept_by_renewal_verification_and_deletion() {
+        let f = fixture();
+        let selector = LabelSelector::parse("example.com/model=base").unwrap();
+        let scoped = NewTokenSpec {
+            label_selector: Some(selector.clone()),
+            ..spec(&f.p, "scoped", TokenRole::User)
+        };
+        let (_, made) = f.tokens.create(&scoped, &f.owner).unwrap();
+        assert_eq!(made.label_selector.as_ref(), Some(&selector));
+        let key = TokenKey::Id(made.id.clone());
+        let ticket = f.tokens.renewal_ticket();
+        let (value, renewed) = f.tokens.renew(&f.p, &key, &f.owner, ticket).unwrap();
+        assert_eq!(renewed.label_selector.as_ref(), Some(&selector));
+        let found = tokens::find_active_by_digest(&mut f.db.conn().unwrap(), &value.digest())
+            .unwrap()
+            .unwrap();
+        let verified = VerifiedToken::from(&found);
+        assert_eq!(verified.label_selector.as_ref(), Some(&selector));
+        let deleted = f
+            .tokens
+            .delete(&f.p, &key, &f.owner, DeletedVia::Cli)
+            .unwrap();
+        assert_eq!(deleted.label_selector.as_ref(), Some(&selector));
+        let stored = f.tokens.find_by_id(&made.id).unwrap();
+        assert_eq!(stored.deleted_via, Some(DeletedVia::Cli));
+        assert_eq!(stored.label_selector, Some(selector));
+        // Unscoped stays unscoped.
+        let (_, plain) = f
+            .tokens
+            .create(&spec(&f.p, "plain", TokenRole::User), &f.owner)
+            .unwrap();
+        assert_eq!(plain.label_selector, None);
     }
 }

@@ -147,6 +147,7 @@ mod tests {
                 role: crate::domain::TokenRole::User,
                 description: crate::domain::Description::none(),
                 lifetime: None,
+                label_selector: None,
             };
             let (value, record) = store.create(&spec, &owner).unwrap();
             made.push((value.digest(), record.id));

@@ -80,7 +80,8 @@ async fn admin_token_registration_exchange_who_am_i_list_delete() {
     assert_eq!(me["issuer_name"], app.owner.email.as_str());
     assert_eq!(me["project_id"], app.project_id.as_str());
     assert_eq!(me["exp"], made["expires_at"]);
-    assert_eq!(me.as_object().unwrap().len(), 6);
+    assert!(me["label_selector"].is_null(), "unscoped: {me}");
+    assert_eq!(me.as_object().unwrap().len(), 7);
 
     // get_project_tokens_info
     let res = get(&app, "/tokens", Some(&admin)).await;
@@ -127,6 +128,7 @@ async fn admin_token_registration_exchange_who_am_i_list_delete() {
             "exp",
             "id",
             "issuer_name",
+            "label_selector",
             "last_used_at",
             "name",
             "type"

@@ -682,6 +682,7 @@ async fn expiry_marks_and_an_expired_token_can_still_be_deleted() {
             role: TokenRole::User,
             description: Description::parse("").unwrap(),
             lifetime: lifetime_days.and_then(|d| Ttl::from_secs(d as u64 * 86_400)),
+            label_selector: None,
         };
         // A fixture: made with an owner's rights, recorded as its creator's.
         let actor = Actor::member(

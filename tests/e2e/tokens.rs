@@ -106,6 +106,7 @@ fn seed(
         role,
         description: Description::parse(description).unwrap(),
         lifetime: lifetime_days.and_then(|d| Ttl::from_secs(d as u64 * 86_400)),
+        label_selector: None,
     };
     // A fixture: made with an owner's rights, recorded as its creator's.
     let actor = Actor::member(&creator.account_id, &creator.email, MemberRole::Owner, None);

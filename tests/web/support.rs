@@ -107,6 +107,7 @@ pub fn make_token(
         role,
         description: Description::parse(description.unwrap_or("")).unwrap(),
         lifetime: lifetime_secs.and_then(|s| Ttl::from_secs(s as u64)),
+        label_selector: None,
     };
     // A fixture: made with an owner's rights, recorded as its creator's.
     let actor = Actor::member(&creator.account_id, &creator.email, MemberRole::Owner, None);
