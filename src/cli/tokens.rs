@@ -291,9 +291,14 @@ pub fn create(db: &Database, args: &CreateArgs<'_>) -> anyhow::Result<String> {
     let project = find_project(&projects, args.project)?;
     let actor = match args.as_email {
         Some(email) => member_actor(&projects, &project, email)?,
-        None => projects
-            .first_owner(&project.id)?
-            .ok_or_else(|| anyhow!("project {} has no owner; pass --as", project.name))?,
+        None => {
+            let mut owner = projects
+                .first_owner(&project.id)?
+                .ok_or_else(|| anyhow!("project {} has no owner; pass --as", project.name))?;
+            // The first owner's token (creator and issuer, SPEC §8), made by the operator (the audit's `cli`, §13).
+            owner.name = Actor::operator().name;
+            owner
+        }
     };
     if !actor.authority.may_create(role) {
         let Authority::Member(member) = actor.authority else {

@@ -387,7 +387,7 @@ impl Accounts {
     }
 
     /// Stores `hash` as the account's password, moving it to its next session generation (returned), and
-    /// records the change in each of its projects.
+    /// records the change in each of its projects (once, in none, for an account of no project).
     fn store_password(
         &self,
         account: &accounts::Account,
@@ -398,9 +398,18 @@ impl Accounts {
     ) -> Result<i64, AppError> {
         self.db.write(|tx| -> Result<i64, AppError> {
             let generation = accounts::set_password(tx, &account.id, hash)?;
-            for access in projects::for_account(tx, &account.id)? {
+            let project_ids: Vec<String> = projects::for_account(tx, &account.id)?
+                .into_iter()
+                .map(|access| access.project.id)
+                .collect();
+            // An account of no project still leaves its record (in no project's log).
+            let in_projects: Vec<Option<&str>> = match project_ids.is_empty() {
+                true => vec![None],
+                false => project_ids.iter().map(|id| Some(id.as_str())).collect(),
+            };
+            for project_id in in_projects {
                 let event = NewAuditEvent {
-                    project_id: Some(&access.project.id),
+                    project_id,
                     account_id: Some(&account.id),
                     event: event::ACCOUNT_PASSWORD_CHANGED,
                     actor,

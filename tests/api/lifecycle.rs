@@ -20,7 +20,7 @@ fn rfc3339_ms(s: &str) -> i64 {
     DateTime::parse_from_rfc3339(s).unwrap().timestamp_millis()
 }
 
-async fn renew(app: &TestApp, admin: &str, name: &str) -> Response {
+pub async fn renew(app: &TestApp, admin: &str, name: &str) -> Response {
     post(
         app,
         &format!("/tokens/{name}/renew"),
@@ -30,7 +30,7 @@ async fn renew(app: &TestApp, admin: &str, name: &str) -> Response {
     .await
 }
 
-async fn patch(app: &TestApp, admin: &str, name: &str, body: &str) -> Response {
+pub async fn patch(app: &TestApp, admin: &str, name: &str, body: &str) -> Response {
     reqwest::Client::new()
         .patch(url(app, &format!("/tokens/{name}")))
         .bearer_auth(admin)

@@ -9,6 +9,7 @@ mod auth;
 mod contract;
 mod errors;
 mod flow;
+mod labels;
 mod last_used;
 mod leaks;
 mod lifecycle;

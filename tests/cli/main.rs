@@ -1,5 +1,7 @@
 //! The admin command line (SPEC §8): results alone on stdout, clear errors and a non-zero exit on bad input.
 
+mod parity;
+
 use mlp_console::db::Location;
 use mlp_console::domain::secret::{parse_kind, SecretKind};
 use std::io::Write;

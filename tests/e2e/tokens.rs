@@ -203,6 +203,7 @@ async fn create_shows_the_value_once_and_adds_the_row_without_reload() {
     let form = b.within(&dialog);
     form.fill("Name", "batch-scoring").await;
     form.choose("Role", "Administrator").await;
+    form.fill("Label selector", "model=base").await;
     form.click("Create").await;
 
     let shown = b.dialog("Access token created").await;
@@ -238,7 +239,20 @@ async fn create_shows_the_value_once_and_adds_the_row_without_reload() {
     );
     let row = b.row("batch-scoring").await;
     assert!(row.text().await.unwrap().contains("Administrator"));
-    b.row("nightly-training").await;
+    // The selector's chip under the name (SPEC §13).
+    let chip = row
+        .find(By::Css(".label-chip"))
+        .await
+        .expect("a label chip on the scoped token's row");
+    assert!(chip.is_displayed().await.unwrap());
+    // WebDriver's text includes the visually hidden "Label selector" that screen readers say first.
+    let said = chip.text().await.unwrap();
+    assert_eq!(
+        said.split_whitespace().collect::<Vec<_>>(),
+        ["Label", "selector", "model=base"]
+    );
+    let unscoped = b.row("nightly-training").await;
+    assert!(unscoped.find(By::Css(".label-chip")).await.is_err());
     assert!(
         b.has_focus(&opener).await,
         "the focus is back on Create access token"

@@ -10,6 +10,7 @@ mod support;
 
 mod description;
 mod invitations;
+mod labels;
 mod login;
 mod members;
 mod renew;
