@@ -1,0 +1,1 @@
+"""The library's core: the errors it raises."""
