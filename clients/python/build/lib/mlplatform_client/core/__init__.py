@@ -1,1 +1,0 @@
-"""The library's core: the errors it raises."""
