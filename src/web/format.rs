@@ -30,7 +30,7 @@ enum Style {
     Date,
     /// `3 hours ago`, `ago_ms` before the page was made; tooltip to the minute.
     Relative { ago_ms: i64 },
-    /// `2025-11-22 14:03 UTC`; tooltip to the second.
+    /// `Nov 22, 2025, 14:03 UTC`; tooltip to the second.
     Exact,
 }
 
@@ -66,7 +66,7 @@ impl Moment {
         Text(*self)
     }
 
-    /// The exact time in words for the tooltip, e.g. `2025-11-22 14:03 UTC`.
+    /// The exact time in words for the tooltip, e.g. `Nov 22, 2025, 14:03 UTC`.
     pub fn tooltip(&self) -> Exact {
         Exact {
             at: self.at,
@@ -201,7 +201,8 @@ impl fmt::Display for Date {
     }
 }
 
-/// `2025-11-22 14:03 UTC`, or with `seconds` `2025-11-22 14:03:07 UTC`.
+/// `Nov 22, 2025, 14:03 UTC`, or with `seconds` `Nov 22, 2025, 14:03:07 UTC`: the date as [`Date`]
+/// writes it and the time of day, so a date reads the same everywhere, exact or not.
 #[derive(Debug, Clone, Copy)]
 pub struct Exact {
     pub at: Civil,
@@ -211,33 +212,24 @@ pub struct Exact {
 impl fmt::Display for Exact {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let t = &self.at;
-        let mut line = Line::new();
-        match t.four_digit_year() {
-            Some(year) => line.num(year, 4),
-            None if self.seconds => {
-                return write!(
-                    f,
-                    "{}",
-                    Timestamp::from_ms(t.ms)
-                        .to_datetime()
-                        .format("%Y-%m-%d %H:%M:%S UTC")
-                )
-            }
-            None => {
-                return write!(
-                    f,
-                    "{}",
-                    Timestamp::from_ms(t.ms)
-                        .to_datetime()
-                        .format("%Y-%m-%d %H:%M UTC")
-                )
-            }
+        let Some(year) = t.four_digit_year() else {
+            let pattern = match self.seconds {
+                true => "%b %-d, %Y, %H:%M:%S UTC",
+                false => "%b %-d, %Y, %H:%M UTC",
+            };
+            return write!(
+                f,
+                "{}",
+                Timestamp::from_ms(t.ms).to_datetime().format(pattern)
+            );
         };
-        line.text("-")
-            .num(t.month0 + 1, 2)
-            .text("-")
-            .num(t.day, 2)
+        let mut line = Line::new();
+        line.text(MONTHS[t.month0 as usize])
             .text(" ")
+            .num(t.day, 1)
+            .text(", ")
+            .num(year, 4)
+            .text(", ")
             .num(t.hour, 2)
             .text(":")
             .num(t.minute, 2);
@@ -316,7 +308,7 @@ pub fn date(at: Timestamp) -> String {
     Date(Civil::of(at)).to_string()
 }
 
-/// `2025-11-22 14:03 UTC`.
+/// `Nov 22, 2025, 14:03 UTC`.
 pub fn exact(at: Timestamp) -> String {
     Exact {
         at: Civil::of(at),
@@ -325,7 +317,7 @@ pub fn exact(at: Timestamp) -> String {
     .to_string()
 }
 
-/// `2025-11-22 14:03:07 UTC`: to the second, where the minute is not precise enough (a token's last use).
+/// `Nov 22, 2025, 14:03:07 UTC`: to the second, where the minute is not precise enough (a token's last use).
 pub fn exact_seconds(at: Timestamp) -> String {
     Exact {
         at: Civil::of(at),
@@ -395,17 +387,17 @@ mod tests {
     #[test]
     fn dates_are_written_in_utc() {
         assert_eq!(date(T), "Nov 22, 2025");
-        assert_eq!(exact(T), "2025-11-22 14:03 UTC");
-        assert_eq!(exact_seconds(T + 7_900), "2025-11-22 14:03:07 UTC");
+        assert_eq!(exact(T), "Nov 22, 2025, 14:03 UTC");
+        assert_eq!(exact_seconds(T + 7_900), "Nov 22, 2025, 14:03:07 UTC");
         assert_eq!(date(0), "Jan 1, 1970");
-        assert_eq!(exact_seconds(T + 5_999), "2025-11-22 14:03:05 UTC");
+        assert_eq!(exact_seconds(T + 5_999), "Nov 22, 2025, 14:03:05 UTC");
         let m = Moment::date(at(T));
         assert_eq!(m.text().to_string(), "Nov 22, 2025");
-        assert_eq!(m.tooltip().to_string(), "2025-11-22 14:03 UTC");
+        assert_eq!(m.tooltip().to_string(), "Nov 22, 2025, 14:03 UTC");
         assert_eq!(m.datetime().to_string(), "2025-11-22T14:03:00Z");
         let m = Moment::exact(at(T + 7_900));
-        assert_eq!(m.text().to_string(), "2025-11-22 14:03 UTC");
-        assert_eq!(m.tooltip().to_string(), "2025-11-22 14:03:07 UTC");
+        assert_eq!(m.text().to_string(), "Nov 22, 2025, 14:03 UTC");
+        assert_eq!(m.tooltip().to_string(), "Nov 22, 2025, 14:03:07 UTC");
     }
 
     #[test]
@@ -421,10 +413,10 @@ mod tests {
     fn assert_written_as_chrono_writes(ms: i64) {
         let t = at(ms).to_datetime();
         assert_eq!(date(ms), t.format("%b %-d, %Y").to_string());
-        assert_eq!(exact(ms), t.format("%Y-%m-%d %H:%M UTC").to_string());
+        assert_eq!(exact(ms), t.format("%b %-d, %Y, %H:%M UTC").to_string());
         assert_eq!(
             exact_seconds(ms),
-            t.format("%Y-%m-%d %H:%M:%S UTC").to_string()
+            t.format("%b %-d, %Y, %H:%M:%S UTC").to_string()
         );
         assert_eq!(Rfc3339(Civil::of(at(ms))).to_string(), at(ms).rfc3339());
     }
@@ -467,7 +459,7 @@ mod tests {
     fn relative_moment_keeps_the_exact_time() {
         let m = Moment::relative(at(T - 3 * HOUR_MS), at(T));
         assert_eq!(m.text().to_string(), "3 hours ago");
-        assert_eq!(m.tooltip().to_string(), "2025-11-22 11:03 UTC");
+        assert_eq!(m.tooltip().to_string(), "Nov 22, 2025, 11:03 UTC");
         assert_eq!(m.datetime().to_string(), "2025-11-22T11:03:00Z");
     }
 

@@ -42,7 +42,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/healthz", web::get().to(health::healthz))
         .route("/livez", web::get().to(health::livez))
         .route("/favicon.ico", web::get().to(assets::favicon))
-        .route("/static/{name}", web::get().to(assets::serve));
+        .route("/static/{name}", web::get().to(assets::serve))
+        // Any other path (the API's scope answers its own in JSON): the styled Not found page.
+        .default_service(web::to(not_found));
+}
+
+async fn not_found() -> Result<actix_web::HttpResponse, HtmlError> {
+    Err(HtmlError::NotFound)
 }
 
 pub fn is_htmx(req: &HttpRequest) -> bool {

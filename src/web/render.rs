@@ -18,11 +18,17 @@ pub fn page_with_status<T: Template>(status: StatusCode, template: &T) -> HttpRe
     respond(status, template, T::SIZE_HINT)
 }
 
+/// Every page and fragment: a browser may keep it but asks the server again before reusing it, and no
+/// shared cache keeps it (a project's token list is one account's view). Answers that carry a secret
+/// replace it with `no-store` (`secret_page_with_status`).
+pub const PAGE_CACHE_CONTROL: &str = "private, no-cache";
+
 fn respond<T: Template>(status: StatusCode, template: &T, capacity: usize) -> HttpResponse {
     let mut body = String::with_capacity(capacity.max(T::SIZE_HINT));
     match template.render_into(&mut body) {
         Ok(()) => HttpResponse::build(status)
             .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
+            .insert_header((header::CACHE_CONTROL, PAGE_CACHE_CONTROL))
             .body(body),
         Err(err) => {
             tracing::error!(error = %err, "template failed to render");

@@ -216,7 +216,12 @@ async fn events_of_another_project_never_appear() {
         ["beta-cli", "beta-token", "—"],
         "beta sees its own events only"
     );
-    assert!(beta_rows.iter().all(|r| r.actor == beta_owner.email));
+    // The command line's token is the first owner's, made by the operator (SPEC §13: actor `cli`).
+    let actors: Vec<&str> = beta_rows.iter().map(|r| r.actor.as_str()).collect();
+    assert_eq!(
+        actors,
+        ["cli", beta_owner.email.as_str(), beta_owner.email.as_str()]
+    );
     assert!(!body.contains("alpha-token"));
 }
 
@@ -312,8 +317,18 @@ async fn sixty_events_make_two_pages_newest_first() {
     assert_eq!(targets(&first[1..]), want);
     // Exact UTC times, to the second.
     assert_eq!(first[1].datetime, Timestamp::from_ms(times[58]).rfc3339());
-    assert!(first[1].time.ends_with(" UTC"), "{}", first[1].time);
-    assert_eq!(first[1].time.len(), "2025-11-22 14:03:05 UTC".len());
+    assert_eq!(
+        first[1].time,
+        mlp_console::web::format::exact_seconds(Timestamp::from_ms(times[58])),
+        "the date as everywhere, then the time to the second"
+    );
+    assert!(
+        regex::Regex::new(r"^[A-Z][a-z]{2} \d{1,2}, \d{4}, \d{2}:\d{2}:\d{2} UTC$")
+            .unwrap()
+            .is_match(&first[1].time),
+        "{}",
+        first[1].time
+    );
     assert_eq!(first[1].detail, "Role: Administrator");
     assert_eq!(first[2].detail, "via API");
     assert_eq!(first[1].client_ip, "192.0.2.7");

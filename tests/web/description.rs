@@ -26,7 +26,9 @@ async fn the_description_is_edited_in_place_with_htmx() {
         &list,
         &format!("#token-{id} td.name button[type=submit][aria-label='Edit description of ci']"),
     );
-    assert_eq!(text(edit), "Edit description");
+    // A quiet icon: named by its aria-label (above), titled for the mouse.
+    assert_eq!(attr(edit, "title"), Some("Edit description"));
+    assert!(text(edit).is_empty(), "an icon, no loud text on every row");
     let url = token_path(&app, &id, "description");
     // Without JS the button submits its own GET form (no fields) to the editor's page.
     let opener = one(&list, &format!("#token-{id} td.name form:has(> button)"));

@@ -3,7 +3,7 @@
 //! the password of an account made meanwhile (through the login limits), audited without the value.
 
 use crate::common::{self, TestApp, PASSWORD};
-use crate::support::{audit, count, get, get_html, one, post_form, sel, text};
+use crate::support::{audit, count, get, get_html, one, one_in, post_form, sel, text};
 use diesel::prelude::*;
 use mlp_console::db::audit::event;
 use mlp_console::db::schema::{audit_events, memberships};
@@ -252,12 +252,6 @@ async fn revoked_and_expired_invitations_no_longer_work() {
     for bad in ["/invitations/nonsense", "/invitations/mlpat_x"] {
         assert_eq!(get(&c, &app, bad, false).await.status(), 404, "{bad}");
     }
-}
-
-fn one_in<'a>(el: scraper::ElementRef<'a>, s: &str) -> scraper::ElementRef<'a> {
-    el.select(&sel(s))
-        .next()
-        .unwrap_or_else(|| panic!("no {s}"))
 }
 
 #[tokio::test]

@@ -13,6 +13,7 @@ mod invitations;
 mod labels;
 mod login;
 mod members;
+mod polish;
 mod renew;
 mod tokens;
 mod triage;

@@ -23,6 +23,13 @@ pub fn one<'a>(doc: &'a Html, s: &str) -> ElementRef<'a> {
         .unwrap_or_else(|| panic!("no element matches {s:?}"))
 }
 
+/// The first element under `el` that matches `s`.
+pub fn one_in<'a>(el: ElementRef<'a>, s: &str) -> ElementRef<'a> {
+    el.select(&sel(s))
+        .next()
+        .unwrap_or_else(|| panic!("no element matches {s:?}"))
+}
+
 pub fn count(doc: &Html, s: &str) -> usize {
     doc.select(&sel(s)).count()
 }

@@ -1,7 +1,7 @@
 //! The Tokens page: list, create (value shown once), delete, permissions, CSRF, headers, pagination.
 
 use crate::common::{self, TestApp};
-use crate::support::{count, one, sel, text};
+use crate::support::{count, one, one_in, sel, stored, text};
 use diesel::prelude::*;
 use mlp_console::clock::Clock;
 use mlp_console::db::schema::{access_tokens, audit_events};
@@ -29,11 +29,7 @@ fn rows(doc: &Html) -> Vec<Row> {
     doc.select(&sel("#token-rows > tr"))
         .map(|tr| {
             let cells: Vec<ElementRef> = tr.select(&sel("td")).collect();
-            let name_cell = cells[0];
-            let name = name_cell
-                .children()
-                .filter_map(|n| n.value().as_text().map(|t| t.to_string()))
-                .collect::<String>();
+            let name = text(one_in(cells[0], ".token-name"));
             Row {
                 id: tr
                     .value()
@@ -703,16 +699,23 @@ async fn deleting_without_javascript_removes_the_row_and_frees_the_name() {
     );
 
     let confirm = get_html(&c, &app, &delete_url).await;
+    let hint = &stored(&app, &list[0].id).hint;
     assert_eq!(
         text(one(&confirm, "#delete-text")),
-        "Delete access token “ci”? Programs using it will stop working at once."
+        format!("Delete access token “ci” ({hint}…)? Programs using it will stop working at once.")
+    );
+    assert_eq!(text(one(&confirm, "#delete-usage")), "Never used.");
+    assert_eq!(
+        one(&confirm, "h1#delete-title").text().collect::<String>(),
+        "Delete access token"
     );
     let form = one(&confirm, "#confirm-delete form");
     assert_eq!(form.value().attr("method"), Some("post"));
     assert_eq!(form.value().attr("action"), Some(delete_url.as_str()));
+    // SPEC §5's word, named for what it does.
     assert_eq!(
         text(one(&confirm, "#confirm-delete button[type=submit]")),
-        "Confirm"
+        "Confirm: delete token"
     );
     assert_eq!(
         one(&confirm, "#confirm-delete .modal-actions a")
@@ -1142,8 +1145,12 @@ async fn the_page_names_itself_and_the_project_and_marks_it_in_the_switcher() {
         app.owner.email
     );
     assert_eq!(text(one(&page, "form.logout button")), "Log out");
+    // Fingerprinted: /static/favicon.<hash>.svg.
     assert_eq!(
-        count(&page, "link[rel=icon][href='/static/favicon.svg']"),
+        count(
+            &page,
+            "link[rel=icon][href^='/static/favicon.'][href$='.svg']"
+        ),
         1
     );
     let heads: Vec<String> = page.select(&sel("thead th")).map(text).collect();
@@ -1233,11 +1240,15 @@ async fn the_create_button_opens_the_dialog_or_a_full_page() {
             "Custom date"
         ]
     );
+    // 30 days unless changed, as GitHub; No expiration stays a choice, with its warning.
     assert_eq!(
         one(&full, "#token-expiration option[selected]")
             .value()
             .attr("value"),
-        Some("never")
+        Some("30")
+    );
+    assert!(
+        text(one(&full, "#token-no-expiry-warning")).starts_with("A token without an expiration")
     );
     assert_eq!(
         one(&full, "input[name=role][checked]")

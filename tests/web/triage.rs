@@ -1,7 +1,7 @@
 //! Triage on the Tokens page: Show deleted, last-used details, Find a token by value (SPEC §9, issue 6).
 
 use crate::common::TestApp;
-use crate::support::{count, one, sel, text};
+use crate::support::{count, one, one_in, sel, text};
 use diesel::prelude::*;
 use mlp_console::clock::Clock;
 use mlp_console::db::schema::access_tokens as t;
@@ -99,12 +99,6 @@ fn deleted_rows(doc: &Html) -> Vec<DeletedRow> {
             }
         })
         .collect()
-}
-
-fn one_in<'a>(el: ElementRef<'a>, s: &str) -> ElementRef<'a> {
-    el.select(&sel(s))
-        .next()
-        .unwrap_or_else(|| panic!("no element matches {s:?}"))
 }
 
 fn switch_state(doc: &Html) -> (String, String) {
@@ -219,12 +213,8 @@ async fn show_deleted_lists_who_when_and_how_for_every_member_without_actions() 
     let doc = page(&viewer, &app, &app.tokens_path()).await;
     assert_eq!(switch_state(&doc), ("false".into(), "1".into()));
     let active: Vec<String> = doc
-        .select(&sel("#token-rows > tr td.name"))
-        .map(|td| {
-            td.children()
-                .filter_map(|n| n.value().as_text().map(|t| t.to_string()))
-                .collect()
-        })
+        .select(&sel("#token-rows > tr td.name .token-name"))
+        .map(text)
         .collect();
     assert_eq!(active, ["kept", "ci-admin"]);
     assert_eq!(count(&doc, "#deleted-rows"), 0);
@@ -541,14 +531,14 @@ async fn find_by_value_answers_the_same_for_anything_but_an_active_token_of_this
             // A row found by an earlier search is replaced (only that: the normal list has no .found-list),
             // so that it does not read as the answer to this one.
             let doc = Html::parse_fragment(&first);
-            let none = one(&doc, "section#token-list");
+            let none = one(&doc, "#token-list");
             assert_eq!(
                 none.value().attr("hx-swap-oob"),
                 Some("outerHTML:#token-list.found-list")
             );
-            assert_eq!(count(&doc, "section#token-list tr"), 0);
+            assert_eq!(count(&doc, "#token-list tr"), 0);
             assert_eq!(
-                one(&doc, "section#token-list a").value().attr("href"),
+                one(&doc, "#token-list a").value().attr("href"),
                 Some(app.tokens_path().as_str()),
                 "Show all tokens"
             );

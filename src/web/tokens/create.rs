@@ -19,6 +19,9 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 
+/// The Expiration the create dialog starts with: 30 days.
+pub const DEFAULT_EXPIRATION: &str = "30";
+
 /// Shown next to the name when an active token of the project already has it.
 pub const DUPLICATE_NAME: &str = "An active token of this project already has this name.";
 
@@ -113,8 +116,9 @@ impl FormView {
             } else {
                 values.role
             },
+            // GitHub's default: a token that expires by itself is one less leak that lasts forever.
             expiration: if values.expiration.is_empty() {
-                "never".into()
+                DEFAULT_EXPIRATION.into()
             } else {
                 values.expiration
             },

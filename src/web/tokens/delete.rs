@@ -6,6 +6,7 @@ use crate::service::{self, TokenKey};
 use crate::state::AppState;
 use crate::web::error::HtmlError;
 use crate::web::tokens::list::ListView;
+use crate::web::tokens::row::LastUse;
 use crate::web::tokens::{token_url, tokens_url};
 use crate::web::{render, Layout, ProjectPage, TokenChange, TokenRoute};
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -14,6 +15,10 @@ use askama::Template;
 pub struct DeleteView {
     pub token_id: String,
     pub name: String,
+    /// The value's first characters (`mlpat_` and 4), to tell the token from a leaked value by eye.
+    pub hint: String,
+    /// When and from where it was last used (`None`: never), so nobody deletes a busy token unawares.
+    pub usage: Option<LastUse>,
     pub csrf: String,
     pub full_page: bool,
     /// `DELETE` target for htmx.
@@ -52,7 +57,14 @@ pub async fn confirm(
     let TokenRoute { page, token_id } = route;
     let token = page.manageable_token(&state, &token_id).await?;
     let url = token_url(page.id(), &token.id);
+    let usage = LastUse::of(
+        &token,
+        state.tokens.unwritten_use(&token.id),
+        state.clock.now(),
+    );
     let d = DeleteView {
+        usage,
+        hint: token.hint,
         name: token.name,
         csrf: page.who.csrf_token(),
         full_page: !page.who.htmx,

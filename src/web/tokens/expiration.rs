@@ -99,7 +99,7 @@ mod tests {
             .unwrap()
             .unwrap();
         let expires_at = NOW.after(lifetime);
-        assert_eq!(format::exact(expires_at), "2025-11-23 23:59 UTC");
+        assert_eq!(format::exact(expires_at), "Nov 23, 2025, 23:59 UTC");
         assert_eq!(format::date(expires_at), "Nov 23, 2025");
     }
 

@@ -14,12 +14,17 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 use std::net::IpAddr;
 
+/// Names up to this many characters keep to one line.
+const LONG_NAME_CHARS: usize = 40;
+
 /// One row of the token table. It owns its token's strings (moved, not copied, out of the record) and
 /// writes its URLs and times straight into the page: a page is 50 of them.
 pub struct TokenRow {
     pub id: String,
     project_id: String,
     pub name: String,
+    /// The value's first characters (`mlpat_` and 4), shown under the name to match a leaked value by eye.
+    pub hint: String,
     pub description: Option<String>,
     /// The jobs it is fixed to (SPEC §13), shown as a chip under the name.
     pub label_selector: Option<LabelSelector>,
@@ -58,10 +63,16 @@ impl TokenRow {
             id: token.id,
             project_id: token.project_id,
             name: token.name,
+            hint: token.hint,
             description: token.description,
             label_selector: token.label_selector,
             created_by: token.issuer_name,
         }
+    }
+
+    /// A name this long may wrap anywhere; a shorter one never wraps (not even at its hyphens).
+    pub fn long_name(&self) -> bool {
+        self.name.chars().count() > LONG_NAME_CHARS
     }
 
     /// The delete confirmation, present exactly when the viewer may manage this token.
@@ -273,7 +284,7 @@ mod tests {
         let recent = (NOW.plus_ms(-5_000), vec![ip("192.0.2.1"), ip("10.0.0.2")]);
         let merged = LastUse::of(&stored, Some(recent), NOW).unwrap();
         assert_eq!(merged.at.text().to_string(), "just now");
-        assert_eq!(merged.exact.to_string(), "2025-11-22 14:02:55 UTC");
+        assert_eq!(merged.exact.to_string(), "Nov 22, 2025, 14:02:55 UTC");
         assert_eq!(merged.ips, ["192.0.2.1", "10.0.0.2", "10.0.0.1"]);
         let only_stored = LastUse::of(&stored, None, NOW).unwrap();
         assert_eq!(only_stored.at.text().to_string(), "1 hour ago");

@@ -52,6 +52,12 @@ impl Triage {
         })
     }
 
+    /// Whether the triage disclosure starts open: while its tools are in use (deleted tokens listed, a
+    /// search answered).
+    pub fn is_open(&self) -> bool {
+        self.show_deleted || self.find.as_ref().is_some_and(|find| find.result.is_some())
+    }
+
     /// The page's title before the project's name.
     pub fn title(&self) -> &'static str {
         if self.show_deleted {
@@ -80,6 +86,8 @@ fn wants_deleted(query: &str) -> bool {
 /// A deleted token: greyed, with no actions.
 pub struct DeletedRow {
     pub name: String,
+    /// The value's first characters, to tell which leaked value this was.
+    pub hint: String,
     pub description: Option<String>,
     pub label_selector: Option<LabelSelector>,
     pub role_label: &'static str,
@@ -102,6 +110,7 @@ impl DeletedRow {
             deleted_by: token.deleted_by.unwrap_or_else(|| "—".to_owned()),
             how: how_deleted(token.deleted_via),
             name: token.name,
+            hint: token.hint,
             description: token.description,
             label_selector: token.label_selector,
         }
