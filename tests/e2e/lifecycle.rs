@@ -353,6 +353,8 @@ async fn show_deleted_lists_a_deleted_token_greyed_and_without_actions() {
     b.within(&dialog).click("Confirm").await;
     wait_row_gone(&b, "goes").await;
 
+    // The triage tools sit behind one quiet control; the table comes first.
+    b.open_triage().await;
     let switch = b.button("Show deleted").await;
     assert_eq!(
         switch.attr("aria-pressed").await.unwrap().as_deref(),
@@ -449,6 +451,7 @@ async fn find_by_value_shows_the_token_and_refuses_another_projects_value() {
     mark_page(&b).await;
 
     // Refused on the plain list: the answer, and the list as it was.
+    b.open_triage().await;
     b.fill("Find a token by value", &foreign).await;
     b.click("Find").await;
     b.wait_for_text("This is not an active token of this project.")
@@ -745,6 +748,7 @@ async fn a_leak_report_shows_among_deleted_tokens_and_in_the_audit_log() {
 
     b.row("kept").await;
     assert!(b.page().is_absent(Kind::Row, "pasted-in-a-gist").await);
+    b.open_triage().await;
     b.click("Show deleted").await;
     let row = b.row("pasted-in-a-gist").await;
     let read = cells(&b, &row).await;

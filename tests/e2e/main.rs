@@ -8,4 +8,5 @@ mod lifecycle;
 mod login;
 mod members;
 mod nojs;
+mod phone;
 mod tokens;

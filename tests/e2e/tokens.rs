@@ -115,7 +115,7 @@ fn seed(
 
 /// A realistic page (for the README screenshots too): several creators, roles, expiries, a description.
 /// Returns the colleague who made `ci-deploy`.
-fn seed_realistic(app: &TestApp) -> TestUser {
+pub fn seed_realistic(app: &TestApp) -> TestUser {
     let colleague = app.member("dana@example.com", "admin");
     app.clock.advance(chrono::Duration::days(-12));
     seed(

@@ -98,9 +98,12 @@ function fields() {
 }
 
 function rows() {
-  // A token's row: its first cell (the Name column) reads the token name.
+  // A token's row: its first cell (the Name column) reads the token name; where the name has an element
+  // of its own (the hint, a chip and the description follow it), that element's words.
   return best(all("tbody tr").filter(shown).map(function (row) {
-    return [row, row.cells.length ? visibleText(row.cells[0]) : ""];
+    if (!row.cells.length) return [row, ""];
+    var name = row.cells[0].querySelector(".token-name, .deleted-name");
+    return [row, visibleText(name || row.cells[0])];
   }));
 }
 

@@ -72,6 +72,7 @@ pub fn artifacts_dir() -> PathBuf {
 /// Screenshots that the README shows; `MLP_E2E_SCREENSHOTS=docs/screenshots` copies them there.
 const README_SCREENSHOTS: &[&str] = &[
     "tokens-page",
+    "tokens-page-phone",
     "show-once-dialog",
     "members-page",
     "invitation-page",
@@ -386,6 +387,85 @@ impl Browser {
             .await
             .unwrap_or_else(|e| panic!("[{}] CDP {command} failed: {e}", self.journey));
         response.value().unwrap_or(Value::Null)
+    }
+
+    /// Opens the Tokens page's triage disclosure ("Leaked token?" or "Deleted tokens") as a person does,
+    /// by clicking its summary, unless it is open already.
+    pub async fn open_triage(&self) {
+        let summary = self
+            .driver
+            .query(By::Css("details#triage > summary"))
+            .first()
+            .await
+            .unwrap_or_else(|e| panic!("[{}] no triage disclosure: {e}", self.journey));
+        let open = self
+            .js("return document.getElementById('triage').open;", vec![])
+            .await;
+        if open != Value::Bool(true) {
+            summary.click().await.expect("a click on the disclosure");
+            self.wait_until(
+                "the triage disclosure to open",
+                "return document.getElementById('triage').open;",
+            )
+            .await;
+        }
+    }
+
+    /// Shows the page as a screen `width` × `height` CSS pixels would (a phone below 640), from now on.
+    pub async fn viewport(&self, width: u32, height: u32) {
+        self.cdp(
+            "Emulation.setDeviceMetricsOverride",
+            json!({ "width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 640 }),
+        )
+        .await;
+    }
+
+    /// Light or dark, as the system setting `prefers-color-scheme` says.
+    pub async fn color_scheme(&self, dark: bool) {
+        let value = if dark { "dark" } else { "light" };
+        self.cdp(
+            "Emulation.setEmulatedMedia",
+            json!({ "features": [{ "name": "prefers-color-scheme", "value": value }] }),
+        )
+        .await;
+    }
+
+    /// Fails unless the document fits the window's width (nothing scrolls sideways) — the page as it is now.
+    pub async fn assert_fits_width(&self, what: &str) {
+        let sizes = self
+            .js(
+                "var d = document.documentElement; return [d.scrollWidth, d.clientWidth, document.body.scrollWidth];",
+                vec![],
+            )
+            .await;
+        let [scroll, client, body] = [0, 1, 2].map(|i| sizes[i].as_i64().unwrap_or(i64::MAX));
+        if scroll > client || body > client {
+            self.fail(&format!(
+                "{what} overflows sideways: scrollWidth {scroll} (body {body}) > clientWidth {client}"
+            ))
+            .await;
+        }
+    }
+
+    /// Fails unless `element` is displayed, inside the window's width, not covered at its centre, and
+    /// enabled: a person can see and use it where it is. Scrolls it into view vertically first.
+    pub async fn assert_usable(&self, element: &WebElement, what: &str) {
+        let verdict = self
+            .js(
+                "var el = arguments[0]; el.scrollIntoView({ block: 'center', inline: 'nearest' });
+                 var r = el.getBoundingClientRect();
+                 if (r.width === 0 || r.height === 0) return 'not displayed';
+                 if (r.left < 0 || r.right > document.documentElement.clientWidth + 0.5) return 'outside the width: ' + r.left + '..' + r.right;
+                 var hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+                 if (!hit || !(hit === el || el.contains(hit) || hit.contains(el))) return 'covered by ' + (hit ? hit.outerHTML.slice(0, 80) : 'nothing');
+                 if (el.disabled) return 'disabled';
+                 return 'ok';",
+                vec![element.to_json().expect("an element reference")],
+            )
+            .await;
+        if verdict.as_str() != Some("ok") {
+            self.fail(&format!("{what} is not usable: {verdict}")).await;
+        }
     }
 
     /// Writes `target/e2e/<name>.png`; the README's two also go to `$MLP_E2E_SCREENSHOTS` when it is set.
