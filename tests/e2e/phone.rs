@@ -61,14 +61,7 @@ async fn tokens_journey(size: (u32, u32), journey: &str) {
     let app = TestApp::spawn().await;
     seed_realistic(&app);
     let b = signed_in_at(&app, journey, size).await;
-    b.cdp(
-        "Browser.grantPermissions",
-        json!({
-            "origin": app.address,
-            "permissions": ["clipboardReadWrite", "clipboardSanitizedWrite"],
-        }),
-    )
-    .await;
+    b.grant_clipboard().await;
 
     // The list: every column and action of every row in reach, nothing off to the side.
     b.assert_fits_width("the Tokens page").await;

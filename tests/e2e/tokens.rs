@@ -321,14 +321,7 @@ async fn copy_puts_the_value_on_the_clipboard() {
     let app = TestApp::spawn().await;
     app.token("existing", "user");
     let b = signed_in(&app, "copy", &app.owner.email).await;
-    b.cdp(
-        "Browser.grantPermissions",
-        json!({
-            "origin": app.address,
-            "permissions": ["clipboardReadWrite", "clipboardSanitizedWrite"],
-        }),
-    )
-    .await;
+    b.grant_clipboard().await;
     let (shown, value) = create_through_dialog(&b, "copied").await;
 
     b.within(&shown).click("Copy").await;

@@ -23,6 +23,20 @@ fn cache_control(res: &reqwest::Response) -> String {
         .to_owned()
 }
 
+/// Every page of the project as a signed-in owner reaches it, `id` being one of its tokens.
+fn project_pages(app: &TestApp, id: &str) -> Vec<String> {
+    vec![
+        app.tokens_path(),
+        format!("{}?deleted=1", app.tokens_path()),
+        format!("{}/new", app.tokens_path()),
+        token_path(app, id, "delete"),
+        token_path(app, id, "renew"),
+        token_path(app, id, "description"),
+        format!("/projects/{}/audit", app.project_id),
+        format!("/projects/{}/members", app.project_id),
+    ]
+}
+
 #[tokio::test]
 async fn unknown_routes_answer_the_styled_not_found_page_and_json_under_the_api() {
     let app = TestApp::spawn().await;
@@ -114,18 +128,8 @@ async fn signed_in_pages_are_private_and_revalidated_and_values_are_never_stored
     let app = TestApp::spawn().await;
     let c = app.logged_in(&app.owner.email).await;
     let (_, id) = make_token(&app, "ci", TokenRole::User, None, None, None);
-    let pages = [
-        app.tokens_path(),
-        format!("{}?deleted=1", app.tokens_path()),
-        format!("{}/new", app.tokens_path()),
-        token_path(&app, &id, "delete"),
-        token_path(&app, &id, "renew"),
-        token_path(&app, &id, "description"),
-        format!("/projects/{}/audit", app.project_id),
-        format!("/projects/{}/members", app.project_id),
-        "/projects".to_owned(),
-        "/account".to_owned(),
-    ];
+    let mut pages = project_pages(&app, &id);
+    pages.extend(["/projects".to_owned(), "/account".to_owned()]);
     for path in &pages {
         for htmx in [false, true] {
             let res = get(&c, &app, path, htmx).await;
@@ -218,16 +222,7 @@ async fn every_full_page_has_one_h1_and_every_section_a_heading() {
     let app = TestApp::spawn().await;
     let c = app.logged_in(&app.owner.email).await;
     let (_, id) = make_token(&app, "ci", TokenRole::User, None, None, None);
-    let pages = [
-        app.tokens_path(),
-        format!("{}?deleted=1", app.tokens_path()),
-        format!("{}/new", app.tokens_path()),
-        token_path(&app, &id, "delete"),
-        token_path(&app, &id, "renew"),
-        token_path(&app, &id, "description"),
-        format!("/projects/{}/audit", app.project_id),
-        format!("/projects/{}/members", app.project_id),
-    ];
+    let pages = project_pages(&app, &id);
     for path in &pages {
         let doc = get_html(&c, &app, path).await;
         assert_eq!(count(&doc, "h1"), 1, "{path}");

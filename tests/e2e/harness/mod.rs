@@ -411,6 +411,18 @@ impl Browser {
         }
     }
 
+    /// Lets the page read and write the clipboard, as a person allowing it would (Copy buttons).
+    pub async fn grant_clipboard(&self) {
+        self.cdp(
+            "Browser.grantPermissions",
+            json!({
+                "origin": self.base,
+                "permissions": ["clipboardReadWrite", "clipboardSanitizedWrite"],
+            }),
+        )
+        .await;
+    }
+
     /// Shows the page as a screen `width` × `height` CSS pixels would (a phone below 640), from now on.
     pub async fn viewport(&self, width: u32, height: u32) {
         self.cdp(

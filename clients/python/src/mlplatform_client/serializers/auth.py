@@ -44,6 +44,14 @@ def _optional_text(data: dict[str, Any], key: str) -> str | None:
     return value
 
 
+def _block(name: str, fields: list[tuple[str, object]], label_selector: str | None) -> str:
+    """A token as the documentation prints it: ``Token NAME:`` and a tab-indented line per field; the
+    label selector last, and only when the token has one."""
+    if label_selector is not None:
+        fields = [*fields, ("label_selector", label_selector)]
+    return "\n".join([f"Token {name}:", *(f"\t{key}: {value}" for key, value in fields)])
+
+
 @dataclass(frozen=True)
 class TokenInfo:
     """The calling token, as ``who_am_i`` answers it."""
@@ -69,16 +77,16 @@ class TokenInfo:
         )
 
     def __str__(self) -> str:
-        lines = [
-            f"Token {self.name}:",
-            f"\tid: {self.id}",
-            f"\ttype: {self.type.value}",
-            f"\tissuer_name: {self.issuer_name}",
-            f"\texp: {self.exp}",
-        ]
-        if self.label_selector is not None:
-            lines.append(f"\tlabel_selector: {self.label_selector}")
-        return "\n".join(lines)
+        return _block(
+            self.name,
+            [
+                ("id", self.id),
+                ("type", self.type.value),
+                ("issuer_name", self.issuer_name),
+                ("exp", self.exp),
+            ],
+            self.label_selector,
+        )
 
 
 @dataclass(frozen=True)
@@ -112,16 +120,13 @@ class ProjectTokenInfo:
         )
 
     def __str__(self) -> str:
-        lines = [
-            f"Token {self.name}:",
-            f"\tid: {self.id}",
-            f"\ttype: {self.type.value}",
-            f"\tissuer_name: {self.issuer_name}",
-            f"\tcreated_at: {self.created_at}",
-            f"\texp: {self.exp}",
-            f"\tlast_used_at: {self.last_used_at}",
-            f"\tdescription: {self.description}",
+        fields: list[tuple[str, object]] = [
+            ("id", self.id),
+            ("type", self.type.value),
+            ("issuer_name", self.issuer_name),
+            ("created_at", self.created_at),
+            ("exp", self.exp),
+            ("last_used_at", self.last_used_at),
+            ("description", self.description),
         ]
-        if self.label_selector is not None:
-            lines.append(f"\tlabel_selector: {self.label_selector}")
-        return "\n".join(lines)
+        return _block(self.name, fields, self.label_selector)
