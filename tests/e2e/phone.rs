@@ -29,18 +29,28 @@ async fn axe_both_schemes(b: &Browser, what: &str) {
     b.color_scheme(false).await;
 }
 
-/// The cell of `row` for the column `label` (the card's labelled line at phone width).
-async fn cell(row: &WebElement, label: &str) -> WebElement {
-    row.find(By::Css(format!("td[data-label='{label}']")))
+/// The cell of `row` under the column header `label` (the card's labelled line at phone width).
+async fn cell(b: &Browser, row: &WebElement, label: &str) -> WebElement {
+    b.driver
+        .execute(
+            "var row = arguments[0];
+             var heads = Array.from(row.closest('table').tHead.rows[0].cells)
+               .map(function (c) { return c.textContent.replace(/\\s+/g, ' ').trim(); });
+             var i = heads.indexOf(arguments[1]);
+             return i < 0 ? null : row.cells[i];",
+            vec![row.to_json().expect("an element reference"), json!(label)],
+        )
         .await
-        .unwrap_or_else(|e| panic!("no {label} cell: {e}"))
+        .expect("the cell lookup runs")
+        .element()
+        .unwrap_or_else(|e| panic!("no {label} column: {e}"))
 }
 
 /// A token row's actions and columns, each visible and usable where it is.
 async fn assert_row_usable(b: &Browser, name: &str, manageable: bool) {
     let row = b.row(name).await;
     for label in ["Role", "Created", "Created by", "Expires", "Last used"] {
-        b.assert_usable(&cell(&row, label).await, &format!("{name}: {label}"))
+        b.assert_usable(&cell(b, &row, label).await, &format!("{name}: {label}"))
             .await;
     }
     let hint = row.find(By::Css("td.name .hint")).await.expect("a hint");
@@ -202,13 +212,13 @@ async fn tokens_journey(size: (u32, u32), journey: &str) {
     let deleted = b.row("phone-made-token").await;
     for label in ["Deleted", "Deleted by", "How"] {
         b.assert_usable(
-            &cell(&deleted, label).await,
+            &cell(&b, &deleted, label).await,
             &format!("Show deleted: {label}"),
         )
         .await;
     }
     assert_eq!(
-        cell(&deleted, "Deleted by").await.text().await.unwrap(),
+        cell(&b, &deleted, "Deleted by").await.text().await.unwrap(),
         app.owner.email
     );
     axe_both_schemes(&b, "Show deleted").await;
@@ -225,7 +235,7 @@ async fn tokens_journey(size: (u32, u32), journey: &str) {
         .expect("an audit row");
     for label in ["Time", "Event", "Actor", "Target token"] {
         b.assert_usable(
-            &cell(&first, label).await,
+            &cell(&b, &first, label).await,
             &format!("the audit log: {label}"),
         )
         .await;
