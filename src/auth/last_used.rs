@@ -30,10 +30,75 @@ const FLUSH_BUSY_TIMEOUT_MS: u32 = 1_000;
 /// What the pool's connections normally use (see `db::pool`), restored after a flush.
 const NORMAL_BUSY_TIMEOUT_MS: u32 = 10_000;
 
+/// A token id as the map keeps it: the ids the database makes (lower-case hyphenated UUIDs) in 16 bytes,
+/// anything else as text. A stream of distinct tokens (the cold-verification load) keeps one entry per
+/// token for a minute, so an entry's size is the server's memory: no allocation of its own for the key.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Key {
+    Uuid(uuid::Uuid),
+    Text(Box<str>),
+}
+
+impl Key {
+    fn of(id: &str) -> Self {
+        let canonical = id.len() == 36 && !id.bytes().any(|b| b.is_ascii_uppercase());
+        match uuid::Uuid::try_parse(id) {
+            Ok(uuid) if canonical => Key::Uuid(uuid),
+            _ => Key::Text(id.into()),
+        }
+    }
+
+    /// The id exactly as it was given.
+    fn text(&self) -> String {
+        match self {
+            Key::Uuid(uuid) => uuid.hyphenated().to_string(),
+            Key::Text(text) => text.to_string(),
+        }
+    }
+}
+
+/// A token's last distinct client addresses, most recent first: most tokens are used from one, kept
+/// without an allocation.
+#[derive(Debug, Clone)]
+enum Ips {
+    One(IpAddr),
+    Many(Box<[IpAddr]>),
+}
+
+impl Ips {
+    fn as_slice(&self) -> &[IpAddr] {
+        match self {
+            Ips::One(ip) => std::slice::from_ref(ip),
+            Ips::Many(ips) => ips,
+        }
+    }
+
+    /// `ip` first, the others after it, distinct, at most `MAX_IPS`; in place unless the list grows.
+    fn note(&mut self, ip: IpAddr) {
+        match self {
+            Ips::One(first) if *first == ip => {}
+            Ips::One(first) => *self = Ips::Many(Box::new([ip, *first])),
+            Ips::Many(ips) => {
+                if let Some(at) = ips.iter().position(|known| *known == ip) {
+                    ips[..=at].rotate_right(1);
+                } else if ips.len() == MAX_IPS {
+                    ips.rotate_right(1);
+                    ips[0] = ip;
+                } else {
+                    let mut grown = Vec::with_capacity(ips.len() + 1);
+                    grown.push(ip);
+                    grown.extend_from_slice(ips);
+                    *ips = grown.into_boxed_slice();
+                }
+            }
+        }
+    }
+}
+
 struct Usage {
     at: Timestamp,
     /// Most recent first, distinct.
-    ips: Vec<IpAddr>,
+    ips: Ips,
     /// Bumped by every use, so a write only clears what it actually wrote.
     version: u64,
     written_version: u64,
@@ -56,33 +121,29 @@ struct Pending {
 
 #[derive(Default)]
 pub struct LastUsedRecorder {
-    usage: Mutex<HashMap<String, Usage>>,
+    usage: Mutex<HashMap<Key, Usage>>,
     /// One flush at a time, so the background task and a shutdown flush never interleave their merges.
     flushing: Mutex<()>,
 }
 
 impl LastUsedRecorder {
-    /// Notes a use of `token_id` at `at` from `ip`. Allocation-free once the token is known.
+    /// Notes a use of `token_id` at `at` from `ip`. Allocation-free for a known token used from its
+    /// last address, and for a new token with a database id.
     pub fn record(&self, token_id: &str, at: Timestamp, ip: IpAddr) {
+        let key = Key::of(token_id);
         let mut usage = self.usage.lock().unwrap_or_else(|e| e.into_inner());
-        match usage.get_mut(token_id) {
+        match usage.get_mut(&key) {
             Some(entry) => {
                 entry.at = entry.at.max(at);
-                if entry.ips.first() != Some(&ip) {
-                    entry.ips.retain(|known| *known != ip);
-                    entry.ips.insert(0, ip);
-                    entry.ips.truncate(MAX_IPS);
-                }
+                entry.ips.note(ip);
                 entry.version += 1;
             }
             None => {
-                // Most tokens are used from one address: room for more is made when a second appears.
-                let ips = vec![ip];
                 usage.insert(
-                    token_id.to_owned(),
+                    key,
                     Usage {
                         at,
-                        ips,
+                        ips: Ips::One(ip),
                         version: 1,
                         written_version: 0,
                         written_at: None,
@@ -95,7 +156,9 @@ impl LastUsedRecorder {
     /// The last use noted in memory (possibly not yet written): time and addresses, most recent first.
     pub fn peek(&self, token_id: &str) -> Option<(Timestamp, Vec<IpAddr>)> {
         let usage = self.usage.lock().unwrap_or_else(|e| e.into_inner());
-        usage.get(token_id).map(|u| (u.at, u.ips.clone()))
+        usage
+            .get(&Key::of(token_id))
+            .map(|u| (u.at, u.ips.as_slice().to_vec()))
     }
 
     /// Whether some token has news to write (any age when `all`, else only those not written for a minute).
@@ -180,9 +243,9 @@ impl LastUsedRecorder {
             .filter(|(_, u)| is_due(u, now, all))
             .take(limit)
             .map(|(id, u)| Pending {
-                token_id: id.clone(),
+                token_id: id.text(),
                 at: u.at,
-                ips: u.ips.clone(),
+                ips: u.ips.as_slice().to_vec(),
                 version: u.version,
             })
             .collect();
@@ -196,7 +259,7 @@ impl LastUsedRecorder {
         let now = Instant::now();
         let mut usage = self.usage.lock().unwrap_or_else(|e| e.into_inner());
         for news in written {
-            if let Some(u) = usage.get_mut(&news.token_id) {
+            if let Some(u) = usage.get_mut(&Key::of(&news.token_id)) {
                 u.written_version = u.written_version.max(news.version);
                 u.written_at = Some(now);
             }
@@ -337,6 +400,33 @@ mod tests {
         assert_eq!(at.as_ms(), 6);
         let ips: Vec<String> = ips.iter().map(ToString::to_string).collect();
         assert_eq!(ips, ["6.6.6.6", "5.5.5.5", "4.4.4.4", "3.3.3.3", "1.1.1.1"]);
+    }
+
+    #[test]
+    fn database_ids_are_kept_in_16_bytes_and_given_back_as_they_came() {
+        let id = uuid::Uuid::new_v4().hyphenated().to_string();
+        assert!(matches!(Key::of(&id), Key::Uuid(_)));
+        for other in [
+            id.as_str(),
+            "t",
+            "token-00001",
+            &id.to_uppercase(),
+            &id.replace('-', ""),
+        ] {
+            assert_eq!(Key::of(other).text(), other);
+        }
+        let rec = LastUsedRecorder::default();
+        rec.record(&id, Timestamp::from_ms(3), ip("10.0.0.1"));
+        rec.record(&id, Timestamp::from_ms(4), ip("10.0.0.2"));
+        rec.record(&id, Timestamp::from_ms(5), ip("10.0.0.2"));
+        let (at, ips) = rec.peek(&id).unwrap();
+        assert_eq!(at.as_ms(), 5);
+        assert_eq!(ips, [ip("10.0.0.2"), ip("10.0.0.1")]);
+        let pending = rec.due(true, usize::MAX);
+        assert_eq!(pending.len(), 1);
+        assert_eq!(pending[0].token_id, id);
+        rec.mark_written(&pending);
+        assert!(!rec.has_due(true), "marked written by its text id");
     }
 
     #[test]
