@@ -398,16 +398,13 @@ impl Accounts {
     ) -> Result<i64, AppError> {
         self.db.write(|tx| -> Result<i64, AppError> {
             let generation = accounts::set_password(tx, &account.id, hash)?;
-            let project_ids: Vec<String> = projects::for_account(tx, &account.id)?
-                .into_iter()
-                .map(|access| access.project.id)
-                .collect();
+            let projects = projects::for_account(tx, &account.id)?;
+            let in_projects = projects
+                .iter()
+                .map(|access| Some(access.project.id.as_str()));
             // An account of no project still leaves its record (in no project's log).
-            let in_projects: Vec<Option<&str>> = match project_ids.is_empty() {
-                true => vec![None],
-                false => project_ids.iter().map(|id| Some(id.as_str())).collect(),
-            };
-            for project_id in in_projects {
+            let no_project = projects.is_empty().then_some(None);
+            for project_id in in_projects.chain(no_project) {
                 let event = NewAuditEvent {
                     project_id,
                     account_id: Some(&account.id),

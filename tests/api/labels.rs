@@ -30,6 +30,17 @@ async fn register_scoped(
     .await
 }
 
+/// The exchange's answer for the registration token of `res` (asserted 201).
+async fn exchanged(app: &TestApp, res: reqwest::Response) -> Value {
+    assert_eq!(res.status(), 201);
+    let reg: Value = res.json().await.unwrap();
+    exchange(app, reg["register_token"].as_str().unwrap())
+        .await
+        .json()
+        .await
+        .unwrap()
+}
+
 fn listed<'a>(list: &'a Value, name: &str) -> &'a Value {
     list["tokens"]
         .as_array()
@@ -45,13 +56,7 @@ async fn the_exchanged_token_carries_the_selector_everywhere_and_keeps_it_on_ren
     let admin = app.token("ci-admin", "admin");
 
     let res = register_scoped(&app, &admin, "trainer", json!(SELECTOR)).await;
-    assert_eq!(res.status(), 201);
-    let reg: Value = res.json().await.unwrap();
-    let made: Value = exchange(&app, reg["register_token"].as_str().unwrap())
-        .await
-        .json()
-        .await
-        .unwrap();
+    let made = exchanged(&app, res).await;
     let value = made["refresh_token"].as_str().unwrap().to_owned();
 
     let me: Value = get(&app, "/tokens/me", Some(&value))
@@ -116,13 +121,7 @@ async fn the_exchanged_token_carries_the_selector_everywhere_and_keeps_it_on_ren
         } else {
             register_scoped(&app, &admin, name, selector).await
         };
-        assert_eq!(res.status(), 201);
-        let reg: Value = res.json().await.unwrap();
-        let made: Value = exchange(&app, reg["register_token"].as_str().unwrap())
-            .await
-            .json()
-            .await
-            .unwrap();
+        let made = exchanged(&app, res).await;
         let me: Value = get(&app, "/tokens/me", made["refresh_token"].as_str())
             .await
             .json()

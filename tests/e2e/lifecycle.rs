@@ -69,7 +69,7 @@ async fn table_rows(b: &Browser, region: &WebElement) -> Vec<HashMap<String, Str
 }
 
 /// Waits until no dialog is left in the page (a closed one is removed by app.js).
-async fn wait_no_dialog(b: &Browser) {
+pub async fn wait_no_dialog(b: &Browser) {
     b.wait_until(
         "the dialog to leave the page",
         "return !document.querySelector('dialog');",

@@ -4,6 +4,7 @@
 
 use crate::common::{TestApp, PASSWORD};
 use crate::harness::Browser;
+use crate::lifecycle::wait_no_dialog;
 use crate::login::log_in;
 use crate::tokens::{seed_realistic, shown_value};
 use serde_json::json;
@@ -135,11 +136,7 @@ async fn tokens_journey(size: (u32, u32), journey: &str) {
     b.assert_usable(&ready, "Ready").await;
     axe_both_schemes(&b, "the show-once dialog").await;
     ready.click().await.unwrap();
-    b.wait_until(
-        "the show-once dialog to go",
-        "return !document.querySelector('dialog');",
-    )
-    .await;
+    wait_no_dialog(&b).await;
     assert_row_usable(&b, "phone-made-token", true).await;
     b.assert_fits_width("the list with the new token").await;
 
@@ -175,11 +172,7 @@ async fn tokens_journey(size: (u32, u32), journey: &str) {
     let new_value = shown_value(&b, &renewed).await;
     assert_ne!(new_value, value);
     b.within(&renewed).click("Ready").await;
-    b.wait_until(
-        "the renewed dialog to go",
-        "return !document.querySelector('dialog');",
-    )
-    .await;
+    wait_no_dialog(&b).await;
 
     // Delete: the confirmation names the token's last use and fits.
     let row = b.row("phone-made-token").await;
