@@ -10,6 +10,7 @@ use diesel::connection::SimpleConnection;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Mutex;
+use std::num::NonZeroU32;
 use std::time::{Duration, Instant};
 
 /// How many distinct client addresses are kept per token.
@@ -95,14 +96,29 @@ impl Ips {
     }
 }
 
+/// One token's news and when it was last written: 48 bytes, kept for every token used within the last
+/// minute or two (60,000 of them under the benchmark's cold figure), so its fields are as small as their
+/// ranges allow.
 struct Usage {
     at: Timestamp,
     /// Most recent first, distinct.
     ips: Ips,
-    /// Bumped by every use, so a write only clears what it actually wrote.
-    version: u64,
-    written_version: u64,
-    written_at: Option<Instant>,
+    /// Bumped (wrapping) by every use, so a write only clears what it actually wrote.
+    version: u32,
+    written_version: u32,
+    /// When its news was last written, on the recorder's clock.
+    written_at: Option<Second>,
+}
+
+/// Whole seconds since the recorder started, plus one: enough resolution for a one-minute interval, in four
+/// bytes (wraps after 136 years).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Second(NonZeroU32);
+
+impl Second {
+    fn since(self, earlier: Second) -> Duration {
+        Duration::from_secs(u64::from(self.0.get().saturating_sub(earlier.0.get())))
+    }
 }
 
 impl Usage {
@@ -116,17 +132,33 @@ struct Pending {
     token_id: String,
     at: Timestamp,
     ips: Vec<IpAddr>,
-    version: u64,
+    version: u32,
 }
 
-#[derive(Default)]
 pub struct LastUsedRecorder {
     usage: Mutex<HashMap<Key, Usage>>,
     /// One flush at a time, so the background task and a shutdown flush never interleave their merges.
     flushing: Mutex<()>,
+    /// The start of the recorder's clock (`Second`).
+    started: Instant,
+}
+
+impl Default for LastUsedRecorder {
+    fn default() -> Self {
+        LastUsedRecorder {
+            usage: Mutex::default(),
+            flushing: Mutex::default(),
+            started: Instant::now(),
+        }
+    }
 }
 
 impl LastUsedRecorder {
+    fn now(&self) -> Second {
+        let elapsed = u32::try_from(self.started.elapsed().as_secs()).unwrap_or(u32::MAX - 1);
+        Second(NonZeroU32::MIN.saturating_add(elapsed))
+    }
+
     /// Notes a use of `token_id` at `at` from `ip`. Allocation-free for a known token used from its
     /// last address, and for a new token with a database id.
     pub fn record(&self, token_id: &str, at: Timestamp, ip: IpAddr) {
@@ -136,7 +168,7 @@ impl LastUsedRecorder {
             Some(entry) => {
                 entry.at = entry.at.max(at);
                 entry.ips.note(ip);
-                entry.version += 1;
+                entry.version = entry.version.wrapping_add(1);
             }
             None => {
                 usage.insert(
@@ -163,7 +195,7 @@ impl LastUsedRecorder {
 
     /// Whether some token has news to write (any age when `all`, else only those not written for a minute).
     pub fn has_due(&self, all: bool) -> bool {
-        let now = Instant::now();
+        let now = self.now();
         let usage = self.usage.lock().unwrap_or_else(|e| e.into_inner());
         usage.values().any(|u| is_due(u, now, all))
     }
@@ -212,33 +244,41 @@ impl LastUsedRecorder {
                 // As SQLite's busy timeout: yield to whoever holds the rows, retry on the next tick.
                 pg.batch_execute(&format!("SET LOCAL lock_timeout = {FLUSH_BUSY_TIMEOUT_MS}"))?;
             }
-            for news in pending {
-                // Read under a row lock on PostgreSQL: another instance flushing the same token waits, then
-                // merges with what this one wrote (max of the times, union of the addresses).
-                let Some((stored_at, stored_ips)) =
-                    db::last_used::get_for_merge(conn, &news.token_id)?
-                else {
-                    continue; // the row is gone: nothing to record
-                };
-                let at = stored_at.map_or(news.at, |s| s.max(news.at));
-                let ips = merge_ips(&news.ips, &stored_ips);
-                db::last_used::set(conn, &news.token_id, at, &ips)?;
-            }
+            // Read under row locks on PostgreSQL: another instance flushing the same tokens waits, then
+            // merges with what this one wrote (max of the times, union of the addresses).
+            let ids: Vec<&str> = pending.iter().map(|news| news.token_id.as_str()).collect();
+            let stored = db::last_used::get_for_merge(conn, &ids)?;
+            // A token whose row is gone has nothing to record.
+            let news: HashMap<&str, &Pending> =
+                pending.iter().map(|n| (n.token_id.as_str(), n)).collect();
+            let merged: Vec<_> = stored
+                .iter()
+                .filter_map(|row| {
+                    let n = news.get(row.token_id.as_str())?;
+                    Some(db::last_used::Merged {
+                        token_id: &n.token_id,
+                        at: row.at.map_or(n.at, |s| s.max(n.at)),
+                        ips: merge_ips(&n.ips, &row.ips),
+                    })
+                })
+                .collect();
+            db::last_used::set_all(conn, &merged)?;
             Ok(())
         })
     }
 
     fn count_due(&self, all: bool) -> usize {
-        let now = Instant::now();
+        let now = self.now();
         let usage = self.usage.lock().unwrap_or_else(|e| e.into_inner());
         usage.values().filter(|u| is_due(u, now, all)).count()
     }
 
-    /// Up to `limit` tokens with news to write, in id order.
+    /// Up to `limit` tokens with news to write. (The write locks their rows in id order, on every instance,
+    /// so two flushes never wait for each other in a circle: `db::last_used::get_for_merge`.)
     fn due(&self, all: bool, limit: usize) -> Vec<Pending> {
-        let now = Instant::now();
+        let now = self.now();
         let usage = self.usage.lock().unwrap_or_else(|e| e.into_inner());
-        let mut due: Vec<Pending> = usage
+        usage
             .iter()
             .filter(|(_, u)| is_due(u, now, all))
             .take(limit)
@@ -248,35 +288,32 @@ impl LastUsedRecorder {
                 ips: u.ips.as_slice().to_vec(),
                 version: u.version,
             })
-            .collect();
-        // Each transaction locks its rows in id order, on every instance, so two flushes never wait for each
-        // other in a circle.
-        due.sort_unstable_by(|a, b| a.token_id.cmp(&b.token_id));
-        due
+            .collect()
     }
 
     fn mark_written(&self, written: &[Pending]) {
-        let now = Instant::now();
+        let now = self.now();
         let mut usage = self.usage.lock().unwrap_or_else(|e| e.into_inner());
         for news in written {
             if let Some(u) = usage.get_mut(&Key::of(&news.token_id)) {
-                u.written_version = u.written_version.max(news.version);
+                // Flushes take turns, so this is the latest version written.
+                u.written_version = news.version;
                 u.written_at = Some(now);
             }
         }
     }
 
     fn forget_idle(&self) {
+        let now = self.now();
         let mut usage = self.usage.lock().unwrap_or_else(|e| e.into_inner());
-        usage.retain(|_, u| u.dirty() || u.written_at.is_none_or(|w| w.elapsed() < FORGET_AFTER));
+        usage.retain(|_, u| u.dirty() || u.written_at.is_none_or(|w| now.since(w) < FORGET_AFTER));
     }
 }
 
-fn is_due(u: &Usage, now: Instant, all: bool) -> bool {
-    u.dirty()
-        && (all
-            || u.written_at
-                .is_none_or(|w| now.saturating_duration_since(w) >= WRITE_INTERVAL))
+/// Whether `u` has news to write now: any news when `all`, else only if not written within a minute. The
+/// clock counts whole seconds, so "a minute" means more than 60 of its ticks: at least a full minute.
+fn is_due(u: &Usage, now: Second, all: bool) -> bool {
+    u.dirty() && (all || u.written_at.is_none_or(|w| now.since(w) > WRITE_INTERVAL))
 }
 
 /// The addresses to store: the recent ones (most recent first), then older stored ones, distinct, at most 5.
@@ -374,13 +411,15 @@ mod tests {
         assert_eq!(rec.flush(&db, false).unwrap(), count);
         assert!(!rec.has_due(true));
         let mut conn = db.conn().unwrap();
-        for id in [&ids[0], &ids[FLUSH_CHUNK], &ids[count - 1]] {
-            let (at, ips) = db::last_used::get_for_merge(&mut conn, id)
-                .unwrap()
-                .unwrap();
+        let all: Vec<&str> = ids.iter().map(String::as_str).collect();
+        let stored = db::last_used::get_for_merge(&mut conn, &all).unwrap();
+        assert_eq!(stored.len(), count);
+        for row in stored {
             assert_eq!(
-                (at, ips.as_str()),
-                (Some(Timestamp::from_ms(7)), "10.0.0.1")
+                (row.at, row.ips.as_str()),
+                (Some(Timestamp::from_ms(7)), "10.0.0.1"),
+                "{}",
+                row.token_id
             );
         }
     }
@@ -460,6 +499,29 @@ mod tests {
         rec.record("t", Timestamp::from_ms(2), ip("1.1.1.1"));
         assert!(!rec.has_due(false), "written less than a minute ago");
         assert!(rec.has_due(true));
+    }
+
+    #[test]
+    fn a_written_token_is_due_again_only_after_a_full_minute() {
+        let rec = LastUsedRecorder {
+            started: Instant::now() - Duration::from_secs(61),
+            ..LastUsedRecorder::default()
+        };
+        assert_eq!(rec.now().0.get(), 62);
+        rec.record("t", Timestamp::from_ms(1), ip("1.1.1.1"));
+        let pending = rec.due(false, usize::MAX);
+        rec.mark_written(&pending);
+        rec.record("t", Timestamp::from_ms(2), ip("1.1.1.1"));
+        let written_at = |second: u32| {
+            let mut usage = rec.usage.lock().unwrap();
+            usage.get_mut(&Key::of("t")).unwrap().written_at =
+                Some(Second(NonZeroU32::new(second).unwrap()));
+        };
+        // 60 whole seconds may be as little as 59 s and a bit: not yet.
+        written_at(2);
+        assert!(!rec.has_due(false));
+        written_at(1);
+        assert!(rec.has_due(false));
     }
 
     #[test]
