@@ -19,8 +19,8 @@ use std::net::TcpListener;
 use std::sync::Arc;
 
 /// SQLite connections. Writes take turns anyway (`Database::write`) and reads are short and CPU-bound,
-/// so a few connections keep two cores busy; each one may cache up to 2 MiB of pages (measured: 16
-/// connections held ~5 MiB more than 4 after the benchmark's load, with no gain in throughput).
+/// so a few connections keep two cores busy. Each caches pages of its own (`db::pool`): 16 connections
+/// held ~5 MiB more than 4 after the benchmark's load, with no gain in throughput.
 pub const POOL_SIZE: u32 = 4;
 /// Blocking threads per server worker (actix's default is 512 divided among the workers): one per pooled
 /// connection, one for password hashing, one spare. More threads would only wait for a connection, each

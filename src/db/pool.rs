@@ -29,10 +29,14 @@ pub type PooledConn = r2d2::PooledConnection<Manager>;
 pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 
-/// Per-connection settings; WAL itself is persistent and set once before the pool opens.
+/// Per-connection settings; WAL itself is persistent and set once before the pool opens. Each connection
+/// caches up to 1 MiB of pages (SQLite's default is 2 MiB): a stream of lookups of distinct tokens filled
+/// every connection's cache, 4 MiB more at the peak, for no measurable gain; a page not cached is read
+/// from the operating system's file cache.
 const CONNECTION_PRAGMAS: &str = "PRAGMA busy_timeout = 10000; \
      PRAGMA foreign_keys = ON; \
-     PRAGMA synchronous = NORMAL;";
+     PRAGMA synchronous = NORMAL; \
+     PRAGMA cache_size = -1024;";
 
 /// The key of the session-level advisory lock that instances starting together take around their
 /// migrations, so one migrates and the others find nothing left to do.
