@@ -210,6 +210,7 @@ impl LastUsedRecorder {
             self.forget_idle();
             return Ok(0);
         }
+        let started = Instant::now();
         let mut conn = db.conn()?;
         let sqlite = matches!(*conn, Conn::Sqlite(_));
         if sqlite {
@@ -233,6 +234,7 @@ impl LastUsedRecorder {
             conn.batch_execute(&format!("PRAGMA busy_timeout = {NORMAL_BUSY_TIMEOUT_MS};"))?;
         }
         result?;
+        tracing::debug!(tokens = written, elapsed_ms = started.elapsed().as_millis(), "wrote last uses");
         self.forget_idle();
         Ok(written)
     }

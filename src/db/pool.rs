@@ -224,9 +224,21 @@ thread_local! {
 #[derive(Clone)]
 pub struct Database {
     pool: Pool,
+    location: Location,
     backend: Backend,
     /// The turn to write on SQLite: one writer of this app at a time asks SQLite for its write lock.
     writer: Arc<Mutex<()>>,
+}
+
+/// A pool's settings: on PostgreSQL, a request waits a short while for a connection, then answers 503.
+/// Every connection taken from a pool is checked first (r2d2's `test_on_check_out`), so one lost with the
+/// server is replaced rather than handed out.
+fn pool_builder(location: &Location, max_size: u32) -> r2d2::Builder<Manager> {
+    let builder = r2d2::Pool::builder().max_size(max_size);
+    match location.backend() {
+        Backend::Postgres => builder.connection_timeout(POSTGRES_CONNECT_TIMEOUT),
+        Backend::Sqlite => builder,
+    }
 }
 
 impl Database {
@@ -267,18 +279,32 @@ impl Database {
                 }
             }
         }
-        let mut pool = r2d2::Pool::builder().max_size(max_size);
-        if location.backend() == Backend::Postgres {
-            pool = pool.connection_timeout(POSTGRES_CONNECT_TIMEOUT);
-        }
-        let pool = pool
+        let pool = pool_builder(location, max_size)
             .build(manager)
             .with_context(|| format!("failed to open the database pool on {described}"))?;
         Ok(Database {
             pool,
+            location: location.clone(),
             backend: location.backend(),
             writer: Arc::default(),
         })
+    }
+
+    /// The same database through a pool of its own, of up to `size` connections opened when first needed,
+    /// for threads that keep a connection from one use to the next (the verifier's lookup threads): they
+    /// never hold the shared pool's connections. The turn to write is shared.
+    pub fn own_pool(&self, size: u32) -> Self {
+        let manager = Manager {
+            location: self.location.clone(),
+        };
+        Database {
+            pool: pool_builder(&self.location, size)
+                .min_idle(Some(0))
+                .build_unchecked(manager),
+            location: self.location.clone(),
+            backend: self.backend,
+            writer: self.writer.clone(),
+        }
     }
 
     /// Whether other processes may serve the same data (PostgreSQL): then nothing held in one process's

@@ -83,7 +83,7 @@ impl Renewals {
 impl TokenStore {
     pub fn new(db: Database, clock: SharedClock) -> Self {
         TokenStore {
-            verifier: Verifier::start(db.clone()),
+            verifier: Verifier::start(&db),
             shared: db.is_shared(),
             db,
             clock,

@@ -7,11 +7,17 @@
 //! answers them all from one indexed query (`digest IN …`, `= ANY($1)` on PostgreSQL). Alone, a lookup is
 //! still one query; under load the wake-ups and round trips are shared.
 //!
+//! Each thread keeps its connection from batch to batch: taking one from a pool checks it with a query of
+//! its own (`SELECT 1`), which on PostgreSQL was one more round trip per batch. The connections come from
+//! a pool of the verifier's own (`Database::own_pool`), so holding them takes nothing from the other
+//! users. A connection that failed goes back to that pool, which checks it before it is used again (and
+//! replaces it if the server lost it), and the next batch takes one from there.
+//!
 //! Exactness is unchanged: each lookup reads the database after it was asked, like its own query would,
 //! and the cache's generation is read before asking (`TokenStore::look_up`).
 
 use crate::db::tokens::{self, TokenRecord};
-use crate::db::{Database, DbError};
+use crate::db::{Database, DbError, PooledConn};
 use crate::domain::Digest;
 use crate::error::AppError;
 use std::collections::HashMap;
@@ -32,8 +38,9 @@ pub struct Verifier {
 }
 
 impl Verifier {
-    /// Starts the lookup threads on `db`; they end when the verifier is dropped.
-    pub fn start(db: Database) -> Self {
+    /// Starts the lookup threads on `db`, with a pool of their own; they end when the verifier is dropped.
+    pub fn start(db: &Database) -> Self {
+        let db = db.own_pool(THREADS as u32);
         let (jobs, queue) = mpsc::channel::<Job>();
         let queue = Arc::new(Mutex::new(queue));
         for n in 0..THREADS {
@@ -58,7 +65,21 @@ impl Verifier {
     }
 }
 
+/// The active tokens among `digests`, read on the held connection (taking one from the pool if none is).
+fn look_up(
+    db: &Database,
+    held: &mut Option<PooledConn>,
+    digests: &[Digest],
+) -> Result<Vec<(Digest, TokenRecord)>, DbError> {
+    let conn = match held {
+        Some(conn) => conn,
+        None => held.insert(db.conn()?),
+    };
+    Ok(tokens::find_active_by_digests(conn, digests)?)
+}
+
 fn serve(db: &Database, queue: &Mutex<Receiver<Job>>) {
+    let mut held: Option<PooledConn> = None;
     loop {
         // The lock is held while waiting, so one thread collects at a time and the batch forms there.
         let batch = {
@@ -76,15 +97,27 @@ fn serve(db: &Database, queue: &Mutex<Receiver<Job>>) {
             }
             batch
         };
-        answer(db, batch);
+        answer(db, &mut held, batch);
     }
 }
 
-fn answer(db: &Database, batch: Vec<Job>) {
+/// Answers `batch` from one query on the held connection (taking one from the pool first if none is held).
+fn answer(db: &Database, held: &mut Option<PooledConn>, batch: Vec<Job>) {
     let digests: Vec<Digest> = batch.iter().map(|(digest, _)| *digest).collect();
-    let found = db
-        .conn()
-        .and_then(|mut conn| Ok(tokens::find_active_by_digests(&mut conn, &digests)?));
+    let reused = held.is_some();
+    let mut found = look_up(db, held, &digests);
+    if let Err(err) = &found {
+        // Back to the pool, which tests it before it is used again (and replaces it if it is dead).
+        *held = None;
+        // A connection kept since an earlier batch may have died since (the server restarted): the first
+        // lookups after the database is back must not fail for it. One more try, on a checked connection.
+        if reused && err.is_unavailable() {
+            found = look_up(db, held, &digests);
+            if found.is_err() {
+                *held = None;
+            }
+        }
+    }
     match found {
         Ok(records) => {
             let by_digest: HashMap<Digest, TokenRecord> = records.into_iter().collect();
@@ -152,7 +185,7 @@ mod tests {
             let (value, record) = store.create(&spec, &owner).unwrap();
             made.push((value.digest(), record.id));
         }
-        let verifier = Arc::new(Verifier::start(db));
+        let verifier = Arc::new(Verifier::start(&db));
         let unknown = crate::domain::secret::digest_of("no such token");
         // Each known digest asked for three times and an unknown one 300 times, all at once: far more than
         // one batch, and the same digest many times within one.
