@@ -7,11 +7,13 @@
 //! answers them all from one indexed query (`digest IN …`, `= ANY($1)` on PostgreSQL). Alone, a lookup is
 //! still one query; under load the wake-ups and round trips are shared.
 //!
-//! Each thread keeps its connection from batch to batch: taking one from a pool checks it with a query of
-//! its own (`SELECT 1`), which on PostgreSQL was one more round trip per batch. The connections come from
-//! a pool of the verifier's own (`Database::own_pool`), so holding them takes nothing from the other
-//! users. A connection that failed goes back to that pool, which checks it before it is used again (and
-//! replaces it if the server lost it), and the next batch takes one from there.
+//! On PostgreSQL each thread keeps its connection from batch to batch: taking one from a pool checks it
+//! with a query of its own (`SELECT 1`), one more round trip per batch. The connections come from a pool
+//! of the verifier's own (`Database::own_pool`), so holding them takes nothing from the other users. A
+//! connection that failed goes back to that pool, which checks it before it is used again (and replaces
+//! it if the server lost it), and the next batch takes one from there. On SQLite, where that check costs
+//! no round trip, each batch borrows a connection of the shared pool: two more connections, each with
+//! its own page cache, cost more memory than the check costs time.
 //!
 //! Exactness is unchanged: each lookup reads the database after it was asked, like its own query would,
 //! and the cache's generation is read before asking (`TokenStore::look_up`).
@@ -38,16 +40,22 @@ pub struct Verifier {
 }
 
 impl Verifier {
-    /// Starts the lookup threads on `db`, with a pool of their own; they end when the verifier is dropped.
+    /// Starts the lookup threads on `db` (on PostgreSQL with a pool of their own); they end when the
+    /// verifier is dropped.
     pub fn start(db: &Database) -> Self {
-        let db = db.own_pool(THREADS as u32);
+        let keep = db.is_shared();
+        let db = if keep {
+            db.own_pool(THREADS as u32)
+        } else {
+            db.clone()
+        };
         let (jobs, queue) = mpsc::channel::<Job>();
         let queue = Arc::new(Mutex::new(queue));
         for n in 0..THREADS {
             let (db, queue) = (db.clone(), queue.clone());
             std::thread::Builder::new()
                 .name(format!("mlp-verify-{n}"))
-                .spawn(move || serve(&db, &queue))
+                .spawn(move || serve(&db, &queue, keep))
                 .expect("a lookup thread starts");
         }
         Verifier { jobs }
@@ -78,7 +86,8 @@ fn look_up(
     Ok(tokens::find_active_by_digests(conn, digests)?)
 }
 
-fn serve(db: &Database, queue: &Mutex<Receiver<Job>>) {
+/// Answers lookups until the verifier is dropped; `keep`: hold the connection between batches.
+fn serve(db: &Database, queue: &Mutex<Receiver<Job>>, keep: bool) {
     let mut held: Option<PooledConn> = None;
     loop {
         // The lock is held while waiting, so one thread collects at a time and the batch forms there.
@@ -98,6 +107,9 @@ fn serve(db: &Database, queue: &Mutex<Receiver<Job>>) {
             batch
         };
         answer(db, &mut held, batch);
+        if !keep {
+            held = None;
+        }
     }
 }
 
