@@ -238,24 +238,36 @@ pub fn find_active_by_digest(conn: &mut Conn, digest: &Digest) -> QueryResult<Op
 }
 
 /// The active tokens whose values have these digests, each with its digest: verification's lookups of
-/// many requests in one statement (`service::verifier`). On PostgreSQL one array parameter
-/// (`digest = ANY($1)`), so one prepared statement serves every batch size.
+/// many requests at once (`service::verifier`). On PostgreSQL one statement with one array parameter
+/// (`digest = ANY($1)`), so one prepared statement serves every batch size and the batch costs one round
+/// trip. On SQLite, which has no round trips, one prepared `digest = ?` per distinct digest: an
+/// `IN (?, ?, …)` list is parsed and planned again for each batch, which cost more than the lookups.
 pub fn find_active_by_digests(
     conn: &mut Conn,
     digests: &[Digest],
 ) -> QueryResult<Vec<(Digest, TokenRecord)>> {
-    macro_rules! lookup {
-        ($conn:expr) => {
-            t::table
-                .filter(t::digest.eq_any(digests))
-                .filter(active())
-                .select((t::digest, TokenRecord::as_select()))
-                .load($conn)
-        };
-    }
     match conn {
-        Conn::Sqlite(conn) => lookup!(conn),
-        Conn::Postgres(conn) => lookup!(conn),
+        Conn::Sqlite(conn) => {
+            let mut distinct = digests.to_vec();
+            distinct.sort_unstable_by_key(|digest| digest.0);
+            distinct.dedup();
+            let mut found = Vec::with_capacity(distinct.len());
+            for digest in distinct {
+                let record = t::table
+                    .filter(t::digest.eq(digest))
+                    .filter(active())
+                    .select(TokenRecord::as_select())
+                    .first(conn)
+                    .optional()?;
+                found.extend(record.map(|record| (digest, record)));
+            }
+            Ok(found)
+        }
+        Conn::Postgres(conn) => t::table
+            .filter(t::digest.eq_any(digests))
+            .filter(active())
+            .select((t::digest, TokenRecord::as_select()))
+            .load(conn),
     }
 }
 
