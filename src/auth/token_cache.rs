@@ -6,7 +6,7 @@
 //! database and inserts its result only if no invalidation happened meanwhile, so a row read just
 //! before a deletion can never be cached after it.
 
-use crate::db::tokens::TokenRecord;
+use crate::db::tokens::{TokenIdentity, TokenRecord};
 use crate::domain::{Digest, LabelSelector, Timestamp, TokenRole};
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 /// Most entries kept. Measured with the map overhead, an entry costs ~0.65 KiB, so a full cache holds
 /// ~8 MiB: with the rest of the server, one password hash (19 MiB) and the last-use notes of a stream of
-/// distinct tokens (the benchmark's cold figure: 60,000 in a minute, ~12 MiB) it stays inside the 64 MiB
+/// distinct tokens (the benchmark's cold figure: 60,000 in a minute, ~10 MiB) it stays inside the 64 MiB
 /// budget, which 16,384 entries overran by a few MiB. A working set beyond it costs one indexed read per
 /// miss, shared with the other misses of the moment (`service::verifier`).
 pub const DEFAULT_CAPACITY: usize = 12_288;
@@ -40,6 +40,21 @@ pub struct VerifiedToken {
 impl VerifiedToken {
     pub fn is_expired(&self, now: Timestamp) -> bool {
         self.expires_at.is_some_and(|at| at <= now)
+    }
+}
+
+impl From<TokenIdentity> for VerifiedToken {
+    fn from(row: TokenIdentity) -> Self {
+        VerifiedToken {
+            id: row.id,
+            project_id: row.project_id,
+            name: row.name,
+            role: row.role,
+            issuer_name: row.issuer_name,
+            created_by_account_id: row.created_by_account_id,
+            expires_at: row.expires_at,
+            label_selector: row.label_selector,
+        }
     }
 }
 

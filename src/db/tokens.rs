@@ -33,6 +33,21 @@ pub struct TokenRecord {
     pub label_selector: Option<LabelSelector>,
 }
 
+/// What verification needs of an active token, and nothing more: a cache miss reads and allocates only
+/// these columns (`auth::token_cache::VerifiedToken` takes them over as they are).
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = t)]
+pub struct TokenIdentity {
+    pub id: String,
+    pub project_id: String,
+    pub name: String,
+    pub role: TokenRole,
+    pub issuer_name: String,
+    pub created_by_account_id: Option<String>,
+    pub expires_at: Option<Timestamp>,
+    pub label_selector: Option<LabelSelector>,
+}
+
 impl TokenRecord {
     pub fn is_expired(&self, now: Timestamp) -> bool {
         self.expires_at.is_some_and(|at| at <= now)
@@ -245,7 +260,7 @@ pub fn find_active_by_digest(conn: &mut Conn, digest: &Digest) -> QueryResult<Op
 pub fn find_active_by_digests(
     conn: &mut Conn,
     digests: &[Digest],
-) -> QueryResult<Vec<(Digest, TokenRecord)>> {
+) -> QueryResult<Vec<(Digest, TokenIdentity)>> {
     match conn {
         Conn::Sqlite(conn) => {
             let mut distinct = digests.to_vec();
@@ -256,7 +271,7 @@ pub fn find_active_by_digests(
                 let record = t::table
                     .filter(t::digest.eq(digest))
                     .filter(active())
-                    .select(TokenRecord::as_select())
+                    .select(TokenIdentity::as_select())
                     .first(conn)
                     .optional()?;
                 found.extend(record.map(|record| (digest, record)));
@@ -266,7 +281,7 @@ pub fn find_active_by_digests(
         Conn::Postgres(conn) => t::table
             .filter(t::digest.eq_any(digests))
             .filter(active())
-            .select((t::digest, TokenRecord::as_select()))
+            .select((t::digest, TokenIdentity::as_select()))
             .load(conn),
     }
 }

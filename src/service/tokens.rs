@@ -135,9 +135,8 @@ impl TokenStore {
         digest: Digest,
     ) -> Result<Option<Arc<VerifiedToken>>, AppError> {
         let generation = self.cache.generation();
-        let record = self.verifier.look_up(digest).await?;
-        Ok(record.map(|record| {
-            let token = Arc::new(VerifiedToken::from(&record));
+        let found = self.verifier.look_up(digest).await?;
+        Ok(found.map(|token| {
             if !self.shared {
                 self.cache.insert(generation, digest, token.clone());
             }

@@ -18,7 +18,8 @@
 //! Exactness is unchanged: each lookup reads the database after it was asked, like its own query would,
 //! and the cache's generation is read before asking (`TokenStore::look_up`).
 
-use crate::db::tokens::{self, TokenRecord};
+use crate::auth::token_cache::VerifiedToken;
+use crate::db::tokens::{self, TokenIdentity};
 use crate::db::{Database, DbError, PooledConn};
 use crate::domain::Digest;
 use crate::error::AppError;
@@ -32,7 +33,8 @@ pub const BATCH: usize = 128;
 /// Lookup threads: while one waits for its query, the next collects the lookups arriving meanwhile.
 pub const THREADS: usize = 2;
 
-type Answer = Result<Option<TokenRecord>, AppError>;
+/// The token as verification keeps it, shared by every request of the batch that asked for it.
+type Answer = Result<Option<Arc<VerifiedToken>>, AppError>;
 type Job = (Digest, oneshot::Sender<Answer>);
 
 pub struct Verifier {
@@ -78,7 +80,7 @@ fn look_up(
     db: &Database,
     held: &mut Option<PooledConn>,
     digests: &[Digest],
-) -> Result<Vec<(Digest, TokenRecord)>, DbError> {
+) -> Result<Vec<(Digest, TokenIdentity)>, DbError> {
     let conn = match held {
         Some(conn) => conn,
         None => held.insert(db.conn()?),
@@ -132,7 +134,10 @@ fn answer(db: &Database, held: &mut Option<PooledConn>, batch: Vec<Job>) {
     }
     match found {
         Ok(records) => {
-            let by_digest: HashMap<Digest, TokenRecord> = records.into_iter().collect();
+            let by_digest: HashMap<Digest, Arc<VerifiedToken>> = records
+                .into_iter()
+                .map(|(digest, row)| (digest, Arc::new(VerifiedToken::from(row))))
+                .collect();
             // One token may be asked for by many requests of one batch (a busy token): each gets it.
             for (digest, reply) in batch {
                 // A waiter that hung up no longer wants its answer.
@@ -208,7 +213,7 @@ mod tests {
                     let (verifier, id) = (verifier.clone(), id.clone());
                     tokio::spawn(async move {
                         let found = verifier.look_up(known).await.unwrap();
-                        assert_eq!(found.map(|r| r.id), Some(id));
+                        assert_eq!(found.map(|r| r.id.clone()), Some(id));
                     })
                 })
                 .collect();
