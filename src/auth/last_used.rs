@@ -9,8 +9,8 @@ use crate::domain::Timestamp;
 use diesel::connection::SimpleConnection;
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::Mutex;
 use std::num::NonZeroU32;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// How many distinct client addresses are kept per token.
@@ -234,7 +234,11 @@ impl LastUsedRecorder {
             conn.batch_execute(&format!("PRAGMA busy_timeout = {NORMAL_BUSY_TIMEOUT_MS};"))?;
         }
         result?;
-        tracing::debug!(tokens = written, elapsed_ms = started.elapsed().as_millis(), "wrote last uses");
+        tracing::debug!(
+            tokens = written,
+            elapsed_ms = started.elapsed().as_millis(),
+            "wrote last uses"
+        );
         self.forget_idle();
         Ok(written)
     }

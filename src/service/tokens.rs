@@ -136,11 +136,10 @@ impl TokenStore {
     ) -> Result<Option<Arc<VerifiedToken>>, AppError> {
         let generation = self.cache.generation();
         let found = self.verifier.look_up(digest).await?;
-        Ok(found.map(|token| {
+        Ok(found.inspect(|token| {
             if !self.shared {
                 self.cache.insert(generation, digest, token.clone());
             }
-            token
         }))
     }
 

@@ -127,7 +127,10 @@ async fn while_postgres_is_down_the_instance_answers_503_and_recovers_by_itself(
         assert_eq!(status(&app, &token).await, 200, "the API works again");
     }
     let after = futures_util::future::join_all((0..16).map(|_| status(&app, &token))).await;
-    assert!(after.iter().all(|s| *s == 200), "the API works again: {after:?}");
+    assert!(
+        after.iter().all(|s| *s == 200),
+        "the API works again: {after:?}"
+    );
     let res = browser
         .get(app.url(&app.tokens_path()))
         .send()
