@@ -1,9 +1,10 @@
 //! mlp-console: the ML Platform → Tokens console and its JSON API.
 //!
 //! Modules in dependency order, each using only those before it (`docs/architecture.md`):
-//! `domain`, `clock`, `config` → `db`, `error` → `auth` → `service` → `state` → `web`, `api` → `cli`
+//! `domain`, `clock`, `config`, `allocator` → `db`, `error` → `auth` → `service` → `state` → `web`, `api` → `cli`
 //! → `startup`.
 
+pub mod allocator;
 pub mod api;
 pub mod auth;
 pub mod cli;

@@ -27,38 +27,11 @@ pub const POOL_SIZE: u32 = 4;
 /// with its own stack and malloc arena; a burst of cache misses queues for these instead.
 pub const BLOCKING_THREADS_PER_WORKER: usize = POOL_SIZE as usize + PASSWORD_HASHES_AT_ONCE + 1;
 
-/// glibc raises its mmap threshold to the size of any large block freed, and from then on keeps blocks that
-/// size in the freeing thread's arena: each argon2 hash (19 MiB) stayed resident in whichever blocking
-/// thread ran it, and five hashes took the server from 30 to 123 MiB. Fixed thresholds make blocks of a
-/// MiB or more plain mmaps, returned to the OS when freed, while smaller ones (a gzip encoder's ~300 KiB
-/// per compressed answer) stay in the arena instead of being trimmed and faulted in again each time.
-pub fn tune_allocator() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    {
-        use std::os::raw::c_int;
-        const M_TRIM_THRESHOLD: c_int = -1;
-        const M_MMAP_THRESHOLD: c_int = -3;
-        const M_ARENA_MAX: c_int = -8;
-        extern "C" {
-            fn mallopt(param: c_int, value: c_int) -> c_int;
-        }
-        // SAFETY: mallopt only changes allocator settings; it runs before the server's threads start.
-        unsafe {
-            mallopt(M_MMAP_THRESHOLD, 1 << 20);
-            mallopt(M_TRIM_THRESHOLD, 1 << 20);
-            // One arena per core, not per thread: under a stream of cache misses every blocking thread
-            // allocated records and cache entries in its own arena, and the cold-verification figure
-            // ended at 72 MiB with 12 threads' arenas each holding freed blocks.
-            mallopt(M_ARENA_MAX, 2);
-        }
-    }
-}
-
 pub struct Application {
     port: u16,
     server: Server,
     state: aweb::Data<AppState>,
-    last_used_writer: tokio::task::JoinHandle<()>,
+    background: tokio::task::JoinHandle<()>,
 }
 
 impl Application {
@@ -113,12 +86,12 @@ impl Application {
         let server = server.run();
         tracing::info!(port, "mlp-console listening");
         let tokens = state.tokens.clone();
-        let last_used_writer = tokio::spawn(async move { tokens.write_last_uses().await });
+        let background = tokio::spawn(tokens.run_background());
         Ok(Application {
             port,
             server,
             state,
-            last_used_writer,
+            background,
         })
     }
 
@@ -138,7 +111,7 @@ impl Application {
     /// Serves until the server is stopped (e.g. SIGTERM), then writes the token uses still in memory.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let served = self.server.await;
-        self.last_used_writer.abort();
+        self.background.abort();
         let written =
             crate::service::blocking(&self.state.tokens, |tokens| tokens.flush_last_used());
         if let Err(err) = written.await {

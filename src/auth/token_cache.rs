@@ -19,6 +19,8 @@ use std::time::{Duration, Instant};
 /// budget, which 16,384 entries overran by a few MiB. A working set beyond it costs one indexed read per
 /// miss, shared with the other misses of the moment (`service::verifier`).
 pub const DEFAULT_CAPACITY: usize = 12_288;
+/// The table size below which dropping stale entries never shrinks the maps.
+const SHRINK_ABOVE: usize = 1024;
 /// An entry is re-read from the database after this long. Invalidation is what makes revocation
 /// immediate; this only bounds the damage of a change made behind the app's back (a hand edit of
 /// the database, another process).
@@ -171,6 +173,38 @@ impl TokenCache {
         true
     }
 
+    /// Drops the entries too old to be served (their next lookup reads the database anyway) and returns
+    /// how many. After a burst of distinct tokens that is most of a full cache: memory it would otherwise
+    /// hold until the next burst. Walks the cache under the write lock (~0.1 ms for a full one).
+    pub fn drop_stale(&self) -> usize {
+        let mut maps = self.maps.write().unwrap_or_else(|e| e.into_inner());
+        let Maps {
+            by_digest,
+            digest_by_id,
+            order,
+        } = &mut *maps;
+        let now = Instant::now();
+        let before = by_digest.len();
+        by_digest.retain(|digest, entry| {
+            let fresh = now.saturating_duration_since(entry.cached_at) < self.max_age;
+            if !fresh && digest_by_id.get(&entry.token.id) == Some(digest) {
+                digest_by_id.remove(&entry.token.id);
+            }
+            fresh
+        });
+        let dropped = before - by_digest.len();
+        if dropped > 0 {
+            order.retain(|digest| by_digest.contains_key(digest));
+        }
+        let (len, capacity) = (by_digest.len(), by_digest.capacity());
+        if capacity > SHRINK_ABOVE && len < capacity / 4 {
+            by_digest.shrink_to(len * 2);
+            digest_by_id.shrink_to(len * 2);
+            order.shrink_to(len * 2);
+        }
+        dropped
+    }
+
     /// Forgets the token with this id and fails every lookup that started before this call.
     pub fn invalidate(&self, token_id: &str) {
         let mut maps = self.maps.write().unwrap_or_else(|e| e.into_inner());
@@ -241,6 +275,31 @@ mod tests {
         let seen = cache.generation();
         cache.invalidate("2");
         assert!(!cache.insert(seen, digest_of("one"), token("1")));
+    }
+
+    #[test]
+    fn stale_entries_are_dropped_and_fresh_ones_kept() {
+        let max_age = Duration::from_millis(100);
+        let cache = TokenCache::new(DEFAULT_CAPACITY, max_age);
+        for i in 0..3000 {
+            let id = format!("old-{i}");
+            assert!(cache.insert(cache.generation(), digest_of(&id), token(&id)));
+        }
+        std::thread::sleep(max_age + Duration::from_millis(20));
+        assert!(cache.insert(cache.generation(), digest_of("fresh"), token("fresh")));
+
+        assert_eq!(cache.drop_stale(), 3000);
+        assert_eq!(cache.len(), 1);
+        assert_eq!(cache.get(&digest_of("fresh")).unwrap().id, "fresh");
+        assert!(cache.get(&digest_of("old-7")).is_none());
+        assert!(cache.maps.read().unwrap().by_digest.capacity() <= SHRINK_ABOVE);
+        // What was dropped is cached again on its next lookup, and can still be invalidated.
+        assert!(cache.insert(cache.generation(), digest_of("old-7"), token("old-7")));
+        assert_eq!(cache.len(), 2);
+        cache.invalidate("old-7");
+        assert!(cache.get(&digest_of("old-7")).is_none());
+        assert_eq!(cache.drop_stale(), 0);
+        assert_eq!(cache.len(), 1);
     }
 
     #[test]

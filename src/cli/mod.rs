@@ -220,7 +220,7 @@ pub fn run(cli: Cli) -> ExitCode {
 }
 
 fn serve(settings: Settings) -> anyhow::Result<()> {
-    crate::startup::tune_allocator();
+    crate::allocator::tune();
     actix_web::rt::System::new().block_on(async move {
         let app = crate::startup::Application::build(settings).await?;
         app.run_until_stopped().await?;

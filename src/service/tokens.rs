@@ -21,6 +21,7 @@ use crate::service::{Actor, Page, PageNumber};
 use std::collections::VecDeque;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 /// What a new access token will be.
 #[derive(Debug, Clone)]
@@ -63,6 +64,12 @@ struct Renewals {
 }
 
 const RECENT_RENEWALS: usize = 1024;
+
+/// How often cached verifications too old to be served are dropped (`TokenCache::drop_stale`).
+const CACHE_SWEEP: Duration = Duration::from_secs(30);
+/// Dropped entries (~0.65 KiB each) from which the freed memory is handed back to the OS at once: the
+/// entries of a burst lie all over the allocator's arenas, where it would otherwise stay resident.
+const GIVE_BACK_AFTER: usize = 1024;
 
 impl Renewals {
     fn since(&self, token_id: &str, ticket: RenewalTicket) -> bool {
@@ -158,9 +165,31 @@ impl TokenStore {
         Ok(self.last_used.flush(&self.db, true)?)
     }
 
-    /// The background writer of last uses; runs until the server stops.
-    pub async fn write_last_uses(&self) {
-        last_used::run_flusher(self.last_used.clone(), self.db.clone()).await
+    /// The store's background work, until the server stops: writes last uses, and drops cached
+    /// verifications too old to be served.
+    pub async fn run_background(self: Arc<Self>) {
+        let writer = last_used::run_flusher(self.last_used.clone(), self.db.clone());
+        tokio::join!(writer, self.drop_stale_verifications());
+    }
+
+    async fn drop_stale_verifications(self: Arc<Self>) {
+        if self.shared {
+            return; // no cache
+        }
+        let mut tick = tokio::time::interval(CACHE_SWEEP);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let swept = crate::service::blocking(&self, |store| {
+                if store.cache.drop_stale() >= GIVE_BACK_AFTER {
+                    crate::allocator::give_back_freed();
+                }
+                Ok(())
+            });
+            if let Err(err) = swept.await {
+                tracing::error!(error = %err, "could not drop stale cached verifications");
+            }
+        }
     }
 
     /// How many verifications the cache holds (for tests of its bounds).
