@@ -316,7 +316,7 @@ impl LastUsedRecorder {
         let mut usage = self.usage.lock().unwrap_or_else(|e| e.into_inner());
         usage.retain(|_, u| u.dirty() || u.written_at.is_none_or(|w| now.since(w) < FORGET_AFTER));
         // A map does not give back the table it grew to: after a burst of distinct tokens (60,000 take a
-        // 6 MiB table) that memory would stay held, beneath every later peak. Halving twice over, with room
+        // ~9 MiB table) that memory would stay held, beneath every later peak. Halving twice over, with room
         // to grow again, keeps a steady load from shrinking and growing the table by turns.
         let (len, capacity) = (usage.len(), usage.capacity());
         if capacity > SHRINK_ABOVE && len < capacity / 4 {
