@@ -6,8 +6,8 @@
 //! database and inserts its result only if no invalidation happened meanwhile, so a row read just
 //! before a deletion can never be cached after it.
 
-use crate::db::tokens::{TokenIdentity, TokenRecord};
-use crate::domain::{Digest, LabelSelector, Timestamp, TokenRole};
+use crate::db::tokens::TokenIdentity;
+use crate::domain::Digest;
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
@@ -26,54 +26,9 @@ const SHRINK_ABOVE: usize = 1024;
 /// the database, another process).
 pub const DEFAULT_MAX_AGE: Duration = Duration::from_secs(60);
 
-/// What verification learned about a token: everything the API needs, nothing secret.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct VerifiedToken {
-    pub id: String,
-    pub project_id: String,
-    pub name: String,
-    pub role: TokenRole,
-    pub issuer_name: String,
-    pub created_by_account_id: Option<String>,
-    pub expires_at: Option<Timestamp>,
-    pub label_selector: Option<LabelSelector>,
-}
-
-impl VerifiedToken {
-    pub fn is_expired(&self, now: Timestamp) -> bool {
-        self.expires_at.is_some_and(|at| at <= now)
-    }
-}
-
-impl From<TokenIdentity> for VerifiedToken {
-    fn from(row: TokenIdentity) -> Self {
-        VerifiedToken {
-            id: row.id,
-            project_id: row.project_id,
-            name: row.name,
-            role: row.role,
-            issuer_name: row.issuer_name,
-            created_by_account_id: row.created_by_account_id,
-            expires_at: row.expires_at,
-            label_selector: row.label_selector,
-        }
-    }
-}
-
-impl From<&TokenRecord> for VerifiedToken {
-    fn from(record: &TokenRecord) -> Self {
-        VerifiedToken {
-            id: record.id.clone(),
-            project_id: record.project_id.clone(),
-            name: record.name.clone(),
-            role: record.role,
-            issuer_name: record.issuer_name.clone(),
-            created_by_account_id: record.created_by_account_id.clone(),
-            expires_at: record.expires_at,
-            label_selector: record.label_selector.clone(),
-        }
-    }
-}
+/// What verification learned about a token: everything the API needs, nothing secret. It is the row a
+/// cache miss reads (`db::tokens::TokenIdentity`), kept as it came.
+pub type VerifiedToken = TokenIdentity;
 
 struct Entry {
     token: Arc<VerifiedToken>,
@@ -231,6 +186,7 @@ impl TokenCache {
 mod tests {
     use super::*;
     use crate::domain::secret::digest_of;
+    use crate::domain::TokenRole;
 
     fn token(id: &str) -> Arc<VerifiedToken> {
         Arc::new(VerifiedToken {

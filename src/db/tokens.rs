@@ -34,8 +34,8 @@ pub struct TokenRecord {
 }
 
 /// What verification needs of an active token, and nothing more: a cache miss reads and allocates only
-/// these columns (`auth::token_cache::VerifiedToken` takes them over as they are).
-#[derive(Debug, Clone, Queryable, Selectable)]
+/// these columns, and the cache keeps them as they are (`auth::token_cache::VerifiedToken`).
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
 #[diesel(table_name = t)]
 pub struct TokenIdentity {
     pub id: String,
@@ -46,6 +46,27 @@ pub struct TokenIdentity {
     pub created_by_account_id: Option<String>,
     pub expires_at: Option<Timestamp>,
     pub label_selector: Option<LabelSelector>,
+}
+
+impl TokenIdentity {
+    pub fn is_expired(&self, now: Timestamp) -> bool {
+        self.expires_at.is_some_and(|at| at <= now)
+    }
+}
+
+impl From<&TokenRecord> for TokenIdentity {
+    fn from(record: &TokenRecord) -> Self {
+        TokenIdentity {
+            id: record.id.clone(),
+            project_id: record.project_id.clone(),
+            name: record.name.clone(),
+            role: record.role,
+            issuer_name: record.issuer_name.clone(),
+            created_by_account_id: record.created_by_account_id.clone(),
+            expires_at: record.expires_at,
+            label_selector: record.label_selector.clone(),
+        }
+    }
 }
 
 impl TokenRecord {

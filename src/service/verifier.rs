@@ -4,8 +4,9 @@
 //! its own: on a two-core machine under load most of the time went to waking threads — the blocking one,
 //! the database's backend, the async worker again — once per request. Here the lookups go to a few
 //! dedicated threads instead, each of which takes every lookup waiting when it wakes (up to `BATCH`) and
-//! answers them all from one indexed query (`digest IN …`, `= ANY($1)` on PostgreSQL). Alone, a lookup is
-//! still one query; under load the wake-ups and round trips are shared.
+//! answers them all at once (`db::tokens::find_active_by_digests`: one `= ANY($1)` query on PostgreSQL,
+//! one prepared `digest = ?` per distinct digest on SQLite). Alone, a lookup is still one query; under
+//! load the wake-ups and round trips are shared.
 //!
 //! On PostgreSQL each thread keeps its connection from batch to batch: taking one from a pool checks it
 //! with a query of its own (`SELECT 1`), one more round trip per batch. The connections come from a pool
@@ -136,7 +137,7 @@ fn answer(db: &Database, held: &mut Option<PooledConn>, batch: Vec<Job>) {
         Ok(records) => {
             let by_digest: HashMap<Digest, Arc<VerifiedToken>> = records
                 .into_iter()
-                .map(|(digest, row)| (digest, Arc::new(VerifiedToken::from(row))))
+                .map(|(digest, row)| (digest, Arc::new(row)))
                 .collect();
             // One token may be asked for by many requests of one batch (a busy token): each gets it.
             for (digest, reply) in batch {
