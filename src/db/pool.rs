@@ -291,7 +291,7 @@ impl Database {
     }
 
     /// The same database through a pool of its own, of up to `size` connections opened when first needed,
-    /// for threads that keep a connection from one use to the next (the verifier's lookup threads): they
+    /// for threads that keep a connection from one use to the next (the verifier's lookup thread): they
     /// never hold the shared pool's connections. The turn to write is shared.
     pub fn own_pool(&self, size: u32) -> Self {
         let manager = Manager {

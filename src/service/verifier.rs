@@ -2,19 +2,26 @@
 //!
 //! A cache miss (on PostgreSQL: every verification) used to cost a hop to the blocking pool and a query of
 //! its own: on a two-core machine under load most of the time went to waking threads — the blocking one,
-//! the database's backend, the async worker again — once per request. Here the lookups go to a few
-//! dedicated threads instead, each of which takes every lookup waiting when it wakes (up to `BATCH`) and
-//! answers them all at once (`db::tokens::find_active_by_digests`: one `= ANY($1)` query on PostgreSQL,
-//! one prepared `digest = ?` per distinct digest on SQLite). Alone, a lookup is still one query; under
-//! load the wake-ups and round trips are shared.
+//! the database's backend, the async worker again — once per request. Here the lookups go to one
+//! dedicated thread instead, which takes every lookup waiting when it wakes (up to `BATCH`) and answers
+//! them all at once (`db::tokens::find_active_by_digests`: one `= ANY($1)` query on PostgreSQL, one
+//! prepared `digest = ?` per distinct digest on SQLite). Lookups arriving while a query runs wait for the
+//! next one. Alone, a lookup is still one query; under load the wake-ups and round trips are shared.
 //!
-//! On PostgreSQL each thread keeps its connection from batch to batch: taking one from a pool checks it
-//! with a query of its own (`SELECT 1`), one more round trip per batch. The connections come from a pool
-//! of the verifier's own (`Database::own_pool`), so holding them takes nothing from the other users. A
+//! One thread, not two. With a second one collecting while the first waited for its query, each query
+//! carried half as many lookups, and a query costs the database about the same however few it carries:
+//! with the database on the server's core (`scripts/bench --postgres`), verification fell to 0.31×
+//! `/livez` with two threads against 0.52× with one (p99 5.7× against 3.4×). One query at a time still
+//! answers up to `BATCH` lookups a round trip, far more than the HTTP side serves, and a lookup waits at
+//! most for the query before its own.
+//!
+//! On PostgreSQL the thread keeps its connection from batch to batch: taking one from a pool checks it
+//! with a query of its own (`SELECT 1`), one more round trip per batch. The connection comes from a pool
+//! of the verifier's own (`Database::own_pool`), so holding it takes nothing from the other users. A
 //! connection that failed goes back to that pool, which checks it before it is used again (and replaces
 //! it if the server lost it), and the next batch takes one from there. On SQLite, where that check costs
-//! no round trip, each batch borrows a connection of the shared pool: two more connections, each with
-//! its own page cache, cost more memory than the check costs time.
+//! no round trip, each batch borrows a connection of the shared pool: one more connection, with its own
+//! page cache, costs more memory than the check costs time.
 //!
 //! Exactness is unchanged: each lookup reads the database after it was asked, like its own query would,
 //! and the cache's generation is read before asking (`TokenStore::look_up`).
@@ -26,13 +33,11 @@ use crate::domain::Digest;
 use crate::error::AppError;
 use std::collections::HashMap;
 use std::sync::mpsc::{self, Receiver, Sender};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use tokio::sync::oneshot;
 
 /// Most lookups answered by one query.
 pub const BATCH: usize = 128;
-/// Lookup threads: while one waits for its query, the next collects the lookups arriving meanwhile.
-pub const THREADS: usize = 2;
 
 /// The token as verification keeps it, shared by every request of the batch that asked for it.
 type Answer = Result<Option<Arc<VerifiedToken>>, AppError>;
@@ -43,24 +48,16 @@ pub struct Verifier {
 }
 
 impl Verifier {
-    /// Starts the lookup threads on `db` (on PostgreSQL with a pool of their own); they end when the
-    /// verifier is dropped.
+    /// Starts the lookup thread on `db` (on PostgreSQL with a pool of its own); it ends when the verifier
+    /// is dropped.
     pub fn start(db: &Database) -> Self {
         let keep = db.is_shared();
-        let db = if keep {
-            db.own_pool(THREADS as u32)
-        } else {
-            db.clone()
-        };
+        let db = if keep { db.own_pool(1) } else { db.clone() };
         let (jobs, queue) = mpsc::channel::<Job>();
-        let queue = Arc::new(Mutex::new(queue));
-        for n in 0..THREADS {
-            let (db, queue) = (db.clone(), queue.clone());
-            std::thread::Builder::new()
-                .name(format!("mlp-verify-{n}"))
-                .spawn(move || serve(&db, &queue, keep))
-                .expect("a lookup thread starts");
-        }
+        std::thread::Builder::new()
+            .name("mlp-verify".into())
+            .spawn(move || serve(&db, &queue, keep))
+            .expect("the lookup thread starts");
         Verifier { jobs }
     }
 
@@ -69,10 +66,10 @@ impl Verifier {
         let (answer, answered) = oneshot::channel();
         self.jobs
             .send((digest, answer))
-            .map_err(|_| AppError::Internal(anyhow::anyhow!("the lookup threads have stopped")))?;
+            .map_err(|_| AppError::Internal(anyhow::anyhow!("the lookup thread has stopped")))?;
         answered
             .await
-            .map_err(|_| AppError::Internal(anyhow::anyhow!("a lookup thread failed")))?
+            .map_err(|_| AppError::Internal(anyhow::anyhow!("the lookup thread failed")))?
     }
 }
 
@@ -90,25 +87,18 @@ fn look_up(
 }
 
 /// Answers lookups until the verifier is dropped; `keep`: hold the connection between batches.
-fn serve(db: &Database, queue: &Mutex<Receiver<Job>>, keep: bool) {
+fn serve(db: &Database, queue: &Receiver<Job>, keep: bool) {
     let mut held: Option<PooledConn> = None;
-    loop {
-        // The lock is held while waiting, so one thread collects at a time and the batch forms there.
-        let batch = {
-            let queue = queue.lock().unwrap_or_else(PoisonError::into_inner);
-            let Ok(first) = queue.recv() else {
-                return; // the verifier was dropped
-            };
-            let mut batch = Vec::with_capacity(BATCH);
-            batch.push(first);
-            while batch.len() < BATCH {
-                match queue.try_recv() {
-                    Ok(job) => batch.push(job),
-                    Err(_) => break,
-                }
+    // Every lookup waiting when the thread wakes, up to BATCH, is one batch.
+    while let Ok(first) = queue.recv() {
+        let mut batch = Vec::with_capacity(BATCH);
+        batch.push(first);
+        while batch.len() < BATCH {
+            match queue.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
             }
-            batch
-        };
+        }
         answer(db, &mut held, batch);
         if !keep {
             held = None;
