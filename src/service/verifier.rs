@@ -32,6 +32,7 @@ use crate::db::{Database, DbError, PooledConn};
 use crate::domain::Digest;
 use crate::error::AppError;
 use std::collections::HashMap;
+use std::panic::{self, AssertUnwindSafe};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::Arc;
 use tokio::sync::oneshot;
@@ -99,8 +100,13 @@ fn serve(db: &Database, queue: &Receiver<Job>, keep: bool) {
                 Err(_) => break,
             }
         }
-        answer(db, &mut held, batch);
-        if !keep {
+        // A panic fails this batch's requests (their answers are dropped), not every later one: the thread
+        // is the only one, and a dead lookup thread would fail all verification until a restart.
+        let answered = panic::catch_unwind(AssertUnwindSafe(|| answer(db, &mut held, batch)));
+        if answered.is_err() {
+            tracing::error!("a batch of token lookups panicked; its requests failed");
+        }
+        if answered.is_err() || !keep {
             held = None;
         }
     }
