@@ -4,6 +4,7 @@
 //! once a minute, and the server flushes everything when it stops. A failed write keeps the news for
 //! the next attempt; no request ever waits for it.
 
+use crate::auth::shrunk_capacity;
 use crate::db::{self, Conn, Database, DbError};
 use crate::domain::Timestamp;
 use diesel::connection::SimpleConnection;
@@ -23,8 +24,6 @@ pub const TICK: Duration = Duration::from_secs(5);
 /// `WRITE_INTERVAL`, which an entry's last write time enforces; no later either (a stream of distinct
 /// tokens would otherwise keep each one's entry for longer than it can matter).
 const FORGET_AFTER: Duration = WRITE_INTERVAL;
-/// The map's capacity below which forgetting never shrinks it (a few pages' worth of entries).
-const SHRINK_ABOVE: usize = 1024;
 /// Tokens written per transaction: a flush of many tokens holds the write turn in short pieces, and holds
 /// only one piece's copy of the news at a time.
 const FLUSH_CHUNK: usize = 512;
@@ -196,6 +195,7 @@ impl LastUsedRecorder {
     }
 
     /// Whether some token has news to write (any age when `all`, else only those not written for a minute).
+    #[cfg(test)]
     pub fn has_due(&self, all: bool) -> bool {
         let now = self.now();
         let usage = self.usage.lock().unwrap_or_else(|e| e.into_inner());
@@ -315,12 +315,9 @@ impl LastUsedRecorder {
         let now = self.now();
         let mut usage = self.usage.lock().unwrap_or_else(|e| e.into_inner());
         usage.retain(|_, u| u.dirty() || u.written_at.is_none_or(|w| now.since(w) < FORGET_AFTER));
-        // A map does not give back the table it grew to: after a burst of distinct tokens (60,000 take a
-        // ~9 MiB table) that memory would stay held, beneath every later peak. Halving twice over, with room
-        // to grow again, keeps a steady load from shrinking and growing the table by turns.
-        let (len, capacity) = (usage.len(), usage.capacity());
-        if capacity > SHRINK_ABOVE && len < capacity / 4 {
-            usage.shrink_to(len * 2);
+        // 60,000 distinct tokens grow a ~9 MiB table.
+        if let Some(capacity) = shrunk_capacity(usage.len(), usage.capacity()) {
+            usage.shrink_to(capacity);
         }
     }
 }
@@ -363,11 +360,8 @@ pub async fn run_flusher(recorder: std::sync::Arc<LastUsedRecorder>, db: Databas
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        if !recorder.has_due(false) {
-            // Idle: what was written a minute ago is forgotten all the same.
-            recorder.forget_idle();
-            continue;
-        }
+        // On the blocking pool even when idle: finding what is due and forgetting what was written a
+        // minute ago each walk every note, under the lock every verification takes to note its use.
         let (recorder, db) = (recorder.clone(), db.clone());
         let result = tokio::task::spawn_blocking(move || recorder.flush(&db, false)).await;
         match result {
@@ -383,6 +377,7 @@ pub async fn run_flusher(recorder: std::sync::Arc<LastUsedRecorder>, db: Databas
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::auth::SHRINK_ABOVE;
 
     fn ip(s: &str) -> IpAddr {
         s.parse().unwrap()

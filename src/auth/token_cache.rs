@@ -6,6 +6,7 @@
 //! database and inserts its result only if no invalidation happened meanwhile, so a row read just
 //! before a deletion can never be cached after it.
 
+use crate::auth::shrunk_capacity;
 use crate::db::tokens::TokenIdentity;
 use crate::domain::Digest;
 use std::collections::{HashMap, VecDeque};
@@ -19,8 +20,6 @@ use std::time::{Duration, Instant};
 /// budget, which 16,384 entries overran by a few MiB. A working set beyond it costs one indexed read per
 /// miss, shared with the other misses of the moment (`service::verifier`).
 pub const DEFAULT_CAPACITY: usize = 12_288;
-/// The table size below which dropping stale entries never shrinks the maps.
-const SHRINK_ABOVE: usize = 1024;
 /// An entry is re-read from the database after this long. Invalidation is what makes revocation
 /// immediate; this only bounds the damage of a change made behind the app's back (a hand edit of
 /// the database, another process).
@@ -151,11 +150,10 @@ impl TokenCache {
         if dropped > 0 {
             order.retain(|digest| by_digest.contains_key(digest));
         }
-        let (len, capacity) = (by_digest.len(), by_digest.capacity());
-        if capacity > SHRINK_ABOVE && len < capacity / 4 {
-            by_digest.shrink_to(len * 2);
-            digest_by_id.shrink_to(len * 2);
-            order.shrink_to(len * 2);
+        if let Some(capacity) = shrunk_capacity(by_digest.len(), by_digest.capacity()) {
+            by_digest.shrink_to(capacity);
+            digest_by_id.shrink_to(capacity);
+            order.shrink_to(capacity);
         }
         dropped
     }
@@ -185,6 +183,7 @@ impl TokenCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::auth::SHRINK_ABOVE;
     use crate::domain::secret::digest_of;
     use crate::domain::TokenRole;
 

@@ -54,6 +54,7 @@ impl TokenIdentity {
     }
 }
 
+#[cfg(test)] // the tests fill the verification cache from a record read in full
 impl From<&TokenRecord> for TokenIdentity {
     fn from(record: &TokenRecord) -> Self {
         TokenIdentity {
